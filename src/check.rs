@@ -1,0 +1,258 @@
+//! Deciding every property of a scenario.
+//!
+//! Safety properties are decided by `stateright`'s checker (BFS by default,
+//! which makes every counterexample a shortest one when run on one thread);
+//! each has a `sometimes` witness of its trigger so a property whose trigger
+//! never happens is reported `vacuous`, never `holds`. Liveness properties
+//! are decided on the full state graph ([`crate::liveness`]).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use stateright::{Checker, Model};
+
+use crate::liveness::{self, LiveOutcome, StateGraph};
+use crate::model::{Action, AuthModel};
+use crate::properties::{PropertyId, PropertyKind, Verdict};
+use crate::report::{PropertyReport, Report, ScenarioInfo, Stats};
+use crate::scenario::{Scenario, Strategy};
+use crate::trace;
+
+/// How to run a check. `None` fields fall back to the scenario's `[check]`.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    pub strategy: Option<Strategy>,
+    pub threads: usize,
+    pub max_depth: Option<usize>,
+    pub max_states: Option<usize>,
+    pub timeout: Option<Duration>,
+}
+
+/// Checks one scenario.
+pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
+    let start = Instant::now();
+    let model = AuthModel::new(scenario);
+    let strategy = opts.strategy.unwrap_or(scenario.check.strategy);
+    let max_depth = opts.max_depth.or(scenario.check.max_depth);
+    let threads = opts.threads.max(1);
+    let deadline = opts.timeout.map(|t| start + t);
+
+    // --- safety, by stateright ---
+    let mut builder = model.clone().checker().threads(threads);
+    if let Some(d) = max_depth {
+        builder = builder.target_max_depth(d);
+    }
+    if let Some(n) = opts.max_states {
+        builder = builder.target_state_count(n);
+    }
+    if let Some(t) = opts.timeout {
+        builder = builder.timeout(t);
+    }
+    let checker = match strategy {
+        Strategy::Bfs => CheckerRun::Bfs(Box::new(builder.spawn_bfs().join())),
+        Strategy::Dfs => CheckerRun::Dfs(Box::new(builder.spawn_dfs().join())),
+    };
+    let checker: &dyn Checker<AuthModel> = checker.as_dyn();
+    let discoveries = checker.discoveries();
+    let states = checker.state_count();
+    let unique = checker.unique_state_count();
+    let depth = checker.max_depth();
+    let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
+    let hit_states = opts.max_states.is_some_and(|n| states >= n);
+    let hit_depth = max_depth.is_some_and(|d| depth >= d);
+    let safety_complete = !(timed_out || hit_states || hit_depth);
+
+    // The state graph: liveness is decided on it, and it gives every
+    // safety violation its shortest trace (stateright keeps the last
+    // violating path it popped, which is not the shortest one).
+    let graph = StateGraph::build(
+        &model,
+        liveness::Limits {
+            max_depth,
+            max_states: opts.max_states,
+            deadline,
+        },
+    );
+
+    let expected = scenario.expectations();
+    let mut props = Vec::new();
+    for p in PropertyId::ALL
+        .into_iter()
+        .filter(|p| p.kind() == PropertyKind::Safety)
+    {
+        let (verdict, trace, reason) = if let Some(path) = discoveries.get(p.as_str()) {
+            let actions = match strategy {
+                Strategy::Bfs => graph.shortest_to(|s| !model.holds(p, s)),
+                Strategy::Dfs => None,
+            }
+            .unwrap_or_else(|| cut_at_violation(&model, p, path.clone().into_actions()));
+            let (steps, _) = trace::describe(&model, &actions);
+            (Verdict::Violated, Some(steps), None)
+        } else if !safety_complete {
+            (
+                Verdict::Unknown,
+                None,
+                Some(limit_reason(timed_out, hit_states, hit_depth)),
+            )
+        } else if !discoveries.contains_key(trigger_name(p)) {
+            (
+                Verdict::Vacuous,
+                None,
+                Some(format!("vacuous: {}", p.trigger())),
+            )
+        } else {
+            (Verdict::Holds, None, None)
+        };
+        props.push(PropertyReport::new(
+            p,
+            verdict,
+            expected.get(&p).copied(),
+            trace,
+            reason,
+        ));
+    }
+
+    // --- liveness, on the explored graph ---
+    for p in [
+        PropertyId::EventuallyAuthenticated,
+        PropertyId::EventuallyResults,
+    ] {
+        let (verdict, trace, reason) = if !graph.complete {
+            (
+                Verdict::Unknown,
+                None,
+                Some(format!(
+                    "the state graph is incomplete ({}); liveness needs all of it",
+                    graph.stopped_by.unwrap_or("limit")
+                )),
+            )
+        } else {
+            match liveness::decide(&model, &graph, p) {
+                LiveOutcome::Holds => (Verdict::Holds, None, None),
+                LiveOutcome::Vacuous => (
+                    Verdict::Vacuous,
+                    None,
+                    Some(format!("vacuous: {}", p.trigger())),
+                ),
+                LiveOutcome::Violated {
+                    path,
+                    prefix,
+                    reason,
+                } => {
+                    let (mut steps, _) = trace::describe(&model, &path);
+                    for s in steps.iter_mut().skip(prefix) {
+                        s.actor = format!("(then) {}", s.actor);
+                    }
+                    (Verdict::Violated, Some(steps), Some(reason))
+                }
+            }
+        };
+        props.push(PropertyReport::new(
+            p,
+            verdict,
+            expected.get(&p).copied(),
+            trace,
+            reason,
+        ));
+    }
+
+    let anomalies = graph
+        .states
+        .iter()
+        .filter_map(|s| s.anomaly)
+        .map(|a| a.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    Report {
+        scenario: ScenarioInfo {
+            path: path.display().to_string(),
+            name: scenario.name.clone(),
+            hash: scenario.hash(),
+        },
+        complete: safety_complete && graph.complete,
+        stats: Stats {
+            states,
+            unique_states: unique,
+            max_depth: depth,
+            elapsed_ms: start.elapsed().as_millis() as u64,
+            graph_states: graph.states.len(),
+            graph_edges: graph.edges,
+        },
+        properties: props,
+        anomalies,
+    }
+}
+
+fn limit_reason(timed_out: bool, hit_states: bool, hit_depth: bool) -> String {
+    let mut why = Vec::new();
+    if timed_out {
+        why.push("the timeout");
+    }
+    if hit_states {
+        why.push("--max-states");
+    }
+    if hit_depth {
+        why.push("the depth bound");
+    }
+    format!(
+        "stopped by {} before the property was decided",
+        why.join(" and ")
+    )
+}
+
+/// The name of the `sometimes` witness of a safety property's trigger.
+pub fn trigger_name(p: PropertyId) -> &'static str {
+    match p {
+        PropertyId::QueryRunsAuthenticated => "trigger:query-runs-authenticated",
+        PropertyId::UserRowReady => "trigger:user-row-ready",
+        PropertyId::NoStaleIdentity => "trigger:no-stale-identity",
+        PropertyId::StableAuth => "trigger:stable-auth",
+        _ => unreachable!("liveness properties have no stateright witness"),
+    }
+}
+
+enum CheckerRun<B, D> {
+    Bfs(Box<B>),
+    Dfs(Box<D>),
+}
+
+impl<B: Checker<AuthModel>, D: Checker<AuthModel>> CheckerRun<B, D> {
+    fn as_dyn(&self) -> &dyn Checker<AuthModel> {
+        match self {
+            CheckerRun::Bfs(b) => b.as_ref(),
+            CheckerRun::Dfs(d) => d.as_ref(),
+        }
+    }
+}
+
+/// The prefix of a counterexample up to the first state that violates `p`.
+fn cut_at_violation(model: &AuthModel, p: PropertyId, actions: Vec<Action>) -> Vec<Action> {
+    let mut s = model.init_state();
+    for (i, a) in actions.iter().enumerate() {
+        match model.next_state(&s, *a) {
+            Some(next) => s = next,
+            None => return actions,
+        }
+        if !model.holds(p, &s) {
+            return actions[..=i].to_vec();
+        }
+    }
+    actions
+}
+
+/// Replays a list of actions and returns them if every one is enabled.
+pub fn replay(model: &AuthModel, actions: &[Action]) -> Option<crate::model::State> {
+    let mut s = model.init_state();
+    let mut enabled = Vec::new();
+    for a in actions {
+        enabled.clear();
+        model.actions(&s, &mut enabled);
+        if !enabled.contains(a) {
+            return None;
+        }
+        s = model.next_state(&s, *a)?;
+    }
+    Some(s)
+}

@@ -1,0 +1,66 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "authrace",
+    version,
+    about = "Model checker for the authentication races of Convex web clients",
+    long_about = "authrace explores every interleaving of an auth provider, the Convex client \
+(convex@1.48.0), React components with their gates, the server and the network, and proves \
+that gated queries never reach the server unauthenticated, or prints the shortest counterexample.",
+    after_help = "Example:\n  authrace check models/seed-better-auth-ungated.toml\n  authrace check models/ --format json\n\nExit codes: 0 as expected, 1 a property violated or a verdict differs from [expect], 2 bad input or usage, 3 a limit stopped the check."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check scenario files: every property's verdict, and the shortest trace for each violation.
+    #[command(
+        after_help = "Example:\n  authrace check models/seed-better-auth-ungated.toml\n  authrace check models/ --format json --threads 2"
+    )]
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Scenario files, or folders searched recursively for `*.toml`.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exploration strategy (overrides the scenario's [check] strategy).
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Checker threads. With more than one, counterexamples are not guaranteed shortest.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Depth bound (overrides the scenario's [check] max_depth).
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Stop after this many states (verdicts not yet decided become `unknown`, exit 3).
+    #[arg(long)]
+    pub max_states: Option<usize>,
+    /// Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3).
+    #[arg(long)]
+    pub timeout: Option<f64>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    Bfs,
+    Dfs,
+}

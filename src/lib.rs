@@ -1,0 +1,91 @@
+//! # authrace
+//!
+//! A model checker for the authentication races of real-time web clients:
+//! an app signs users in with an auth provider (Better Auth, Clerk, WorkOS
+//! AuthKit, Convex Auth), and its Convex client must fetch a JWT, send
+//! `Authenticate` and wait for the server's confirmation before queries that
+//! need an identity may run. authrace models the provider session, the
+//! Convex client's auth lifecycle (npm `convex@1.48.0`), React query
+//! dispatch with a gating strategy, the server and the network as concurrent
+//! actors of one [`stateright`] model, explores every interleaving, and
+//! either proves the properties or prints the shortest counterexample.
+//!
+//! ## Example
+//!
+//! ```
+//! use authrace::{check::{check, CheckOptions}, properties::{PropertyId, Verdict}, scenario::Scenario};
+//! use std::path::Path;
+//!
+//! let text = r#"
+//! name = "ungated list, Better Auth loading at first render"
+//! [provider]
+//! kind = "better-auth"
+//! [[function]]
+//! name = "queries:listOrganizations"
+//! auth = "required"
+//! [[component]]
+//! name = "OrganizationsList"
+//! query = "queries:listOrganizations"
+//! gate = "none"
+//! "#;
+//! let path = Path::new("inline.toml");
+//! let scenario = Scenario::parse(path, text).expect("valid scenario");
+//! let report = check(path, &scenario, &CheckOptions::default());
+//! let p = report.property(PropertyId::QueryRunsAuthenticated);
+//! assert_eq!(p.verdict, Verdict::Violated);
+//! // The shortest counterexample: the query reaches the server before any Authenticate.
+//! assert!(p.trace.as_ref().unwrap().iter().any(|s| s.action.contains("no Authenticate yet")));
+//! ```
+//!
+//! ## Running
+//!
+//! `authrace check models/seed-better-auth-ungated.toml` prints each
+//! property's verdict and, for each violation, the shortest trace. Exit
+//! codes: 0 every verdict as expected, 1 a property violated (or a verdict
+//! differs from the scenario's `[expect]`), 2 bad input or usage, 3 a limit
+//! stopped the check.
+//!
+//! ## Debugging a failure
+//!
+//! Each trace step names the actor that acts and what happened inside the
+//! step; `--format json` carries the same steps. A verdict you do not expect
+//! is best read against `docs/model.md`, which maps each step to the
+//! convex-js function it models.
+//!
+//! ## Limitations
+//!
+//! The model abstracts time, backoff and React scheduling; it models one
+//! browser tab, one client and one provider session; each user action
+//! happens at most once per run and faults are bounded by their budgets.
+//! `docs/model.md` lists every abstraction and omission and why each is
+//! sound or what it misses. In short:
+//!
+//! * Timers (token refetch, reconnect backoff) fire "at some point": order
+//!   is explored, durations are not. Scheduled refetches are a fault budget.
+//! * A React commit and its passive effects are one atomic step; events do
+//!   not interleave between a commit and its effects.
+//! * The server answers each client frame with its own Transition; the real
+//!   server may batch frames that arrive together (a behaviour the model
+//!   contains as two consecutive steps).
+//! * Query-set versions, timestamps, journals, pagination, actions and
+//!   optimistic updates are not modelled.
+//! * A component whose query fails keeps its subscription (as under an error
+//!   boundary that retries); the real `useQuery` throws during render.
+//! * Token fetches that throw (Convex Auth on network errors) are not
+//!   modelled; `transient_null` models fetches that resolve to null.
+
+pub mod check;
+pub mod liveness;
+pub mod model;
+pub mod properties;
+pub mod report;
+pub mod scenario;
+pub mod trace;
+
+/// The model's version: part of every scenario hash, bumped when the model's
+/// semantics change so that stale pinned results are noticed.
+pub const MODEL_VERSION: &str =
+    concat!("authrace-model-1/convex@1.48.0/", env!("CARGO_PKG_VERSION"));
+
+/// The npm versions the model follows.
+pub const PINNED: &str = "convex@1.48.0, @convex-dev/better-auth@0.12.5";

@@ -1,0 +1,1032 @@
+//! The Convex client (`BaseConvexClient`, npm `convex@1.48.0`).
+//!
+//! Four cooperating parts, each mirrored field by field:
+//! * `AuthenticationManager` (`src/browser/sync/authentication_manager.ts`):
+//!   the six auth states, the `configVersion` race guard (a pending token
+//!   fetch is *current* until another fetch starts), the confirmation attempts;
+//! * `WebSocketManager` (`web_socket_manager.ts`): disconnected / connecting /
+//!   ready with its pause flag / stopped;
+//! * `LocalSyncState` (`local_state.ts`): query set, pending modifications
+//!   while paused, the auth token and identity version;
+//! * `RequestManager` (`request_manager.ts`) for the `users:store` mutation.
+//!
+//! JavaScript runs one macrotask at a time; an `async` function runs until
+//! its first `await` inside the step that called it, and its continuation is
+//! a later step ([`Action::ClientTokenResolves`], [`Action::ClientCloseCompletes`]).
+
+use super::msg::{
+    ClientFrame, ConnId, FnIdx, Outcome, QueryId, QueryMod, Sent, ServerFrame, Token,
+};
+use super::server::Conn;
+use super::{Action, Actor, Anomaly, Ctx, Fx, State};
+use crate::properties::PropertyId;
+
+/// `Socket` of `web_socket_manager.ts` (`terminated` is unreachable: the app
+/// never closes the client). `Uncreated`: `ConvexReactClient.sync` has not
+/// been read yet, so no `BaseConvexClient` exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ws {
+    Uncreated,
+    Disconnected,
+    Connecting { conn: ConnId, paused: bool },
+    Ready { conn: ConnId, paused: Paused },
+    Stopped,
+}
+
+/// The `paused` flag of a ready socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Paused {
+    No,
+    Yes,
+    /// Opened while paused: `onOpen` has not run yet.
+    Uninitialized,
+}
+
+/// `AuthState` of `authentication_manager.ts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthState {
+    NoAuth,
+    WaitingForServerConfirmationOfCachedToken {
+        has_retried: bool,
+    },
+    InitialRefetch,
+    WaitingForServerConfirmationOfFreshToken {
+        had_auth: bool,
+        token: Token,
+    },
+    /// `timer`: the refetch timeout is still armed.
+    WaitingForScheduledRefetch {
+        timer: bool,
+    },
+    NotRefetching,
+}
+
+impl AuthState {
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthState::NoAuth => "noAuth",
+            AuthState::WaitingForServerConfirmationOfCachedToken { .. } => {
+                "waitingForServerConfirmationOfCachedToken"
+            }
+            AuthState::InitialRefetch => "initialRefetch",
+            AuthState::WaitingForServerConfirmationOfFreshToken { .. } => {
+                "waitingForServerConfirmationOfFreshToken"
+            }
+            AuthState::WaitingForScheduledRefetch { .. } => "waitingForScheduledRefetch",
+            AuthState::NotRefetching => "notRefetching",
+        }
+    }
+}
+
+/// What runs when a token fetch resolves: the code after the `await` in
+/// the function that started it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cont {
+    /// `setConfig` after `fetchToken({forceRefreshToken:false})`.
+    SetConfig,
+    /// `refetchToken` awaited by `setConfig` (state `initialRefetch`); the
+    /// rest of `setConfig` (`resumeSocket`) runs after it, even when stale.
+    SetConfigRefetch,
+    /// `refetchToken` (after a cached-token confirmation, or the timer).
+    Refetch,
+    /// `tryToReauthenticate` after its forced fetch.
+    Reauth,
+}
+
+/// A token request in flight (`fetchTokenAndGuardAgainstRace`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Fetch {
+    /// `configVersion` has not moved since this fetch started.
+    pub current: bool,
+    pub forced: bool,
+    pub cont: Cont,
+    /// `None` until the provider answers.
+    pub answer: Option<Option<Token>>,
+}
+
+/// An entry of `LocalSyncState.querySet`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LocalQuery {
+    pub f: FnIdx,
+    pub id: QueryId,
+    pub subscribers: u8,
+}
+
+/// An entry of `RequestManager.inflightRequests` (the `users:store` mutation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    pub id: u8,
+    /// `Requested` (true) or `NotSent` (false).
+    pub sent: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Client {
+    pub ws: Ws,
+    pub next_conn: ConnId,
+    /// The socket `stop()` is closing, whose close `tryToReauthenticate` awaits.
+    pub closing: Option<ConnId>,
+    /// `tryToReauthenticate` calls awaiting `stopSocket()`.
+    pub reauth_waiting: u8,
+    // LocalSyncState
+    pub auth: Option<Token>,
+    pub identity_version: u8,
+    pub paused: bool,
+    pub queries: Vec<LocalQuery>,
+    pub next_query: QueryId,
+    pub pending: Vec<QueryMod>,
+    // RemoteQuerySet of the current socket, by query id.
+    pub remote: Vec<(QueryId, Outcome)>,
+    /// OptimisticQueryResults as of the last Transition, by function
+    /// (the query token: every component passes the same arguments).
+    pub view: Vec<(FnIdx, Outcome)>,
+    // AuthenticationManager
+    pub auth_state: AuthState,
+    pub attempts: u8,
+    /// The `onChange` callback of the last `setAuth` is still relevant
+    /// (`isThisEffectRelevant` of `ConvexAuthStateFirstEffect`).
+    pub callbacks_live: bool,
+    pub fetches: Vec<Fetch>,
+    // RequestManager
+    pub requests: Vec<Request>,
+    pub next_request: u8,
+}
+
+impl Client {
+    pub fn initial() -> Client {
+        Client {
+            ws: Ws::Uncreated,
+            next_conn: 0,
+            closing: None,
+            reauth_waiting: 0,
+            auth: None,
+            identity_version: 0,
+            paused: false,
+            queries: Vec::new(),
+            next_query: 0,
+            pending: Vec::new(),
+            remote: Vec::new(),
+            view: Vec::new(),
+            auth_state: AuthState::NoAuth,
+            attempts: 0,
+            callbacks_live: false,
+            fetches: Vec::new(),
+            requests: Vec::new(),
+            next_request: 0,
+        }
+    }
+
+    /// The connection the client's socket is on, if any.
+    pub fn conn(&self) -> Option<ConnId> {
+        match self.ws {
+            Ws::Connecting { conn, .. } | Ws::Ready { conn, .. } => Some(conn),
+            _ => None,
+        }
+    }
+
+    pub fn view_of(&self, f: FnIdx) -> Option<Outcome> {
+        self.view.iter().find(|(g, _)| *g == f).map(|(_, o)| *o)
+    }
+
+    fn query_of(&self, f: FnIdx) -> Option<LocalQuery> {
+        self.queries.iter().find(|q| q.f == f).copied()
+    }
+}
+
+impl State {
+    pub(crate) fn client_actions(&self, ctx: &Ctx, actions: &mut Vec<Action>) {
+        let c = &self.client;
+        for (i, f) in c.fetches.iter().enumerate() {
+            if f.answer.is_some() {
+                actions.push(Action::ClientTokenResolves { fetch: i as u8 });
+            }
+        }
+        match c.ws {
+            Ws::Disconnected => actions.push(Action::ClientReconnects),
+            Ws::Connecting { conn, .. } if self.conn(conn).is_some() => {
+                actions.push(Action::ClientSocketOpens)
+            }
+            _ => {}
+        }
+        for conn in &self.net {
+            let listening = c.conn() == Some(conn.id) || c.closing == Some(conn.id);
+            if listening && !conn.down.is_empty() {
+                actions.push(Action::ClientReceives { conn: conn.id });
+            }
+            if c.closing == Some(conn.id) && conn.up.is_empty() && !conn.server.closed {
+                actions.push(Action::ClientCloseCompletes { conn: conn.id });
+            }
+        }
+        if matches!(
+            c.auth_state,
+            AuthState::WaitingForScheduledRefetch { timer: true }
+        ) && self.budgets.refreshes > 0
+        {
+            actions.push(Action::ClientRefetchTimer);
+        }
+        let _ = ctx;
+    }
+
+    pub(crate) fn conn(&self, id: ConnId) -> Option<&Conn> {
+        self.net.iter().find(|c| c.id == id)
+    }
+
+    pub(crate) fn conn_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        self.net.iter_mut().find(|c| c.id == id)
+    }
+
+    // ---------------------------------------------------------------------
+    // WebSocketManager
+    // ---------------------------------------------------------------------
+
+    /// `ConvexReactClient.sync`: the first read constructs `BaseConvexClient`,
+    /// whose `WebSocketManager` constructor calls `connect()`, and whose
+    /// constructor ends with `pauseSocket()` when `expectAuth` is set.
+    pub(crate) fn client_sync(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        if self.client.ws == Ws::Uncreated {
+            self.ws_connect(fx);
+            if ctx.expect_auth {
+                self.pause_socket();
+                fx.note(Actor::Client, Actor::Client, || {
+                    "expectAuth: socket paused until the first token".to_string()
+                });
+            }
+        }
+    }
+
+    /// `WebSocketManager.connect()`: a new socket, `paused: "no"`.
+    fn ws_connect(&mut self, fx: &mut Fx) {
+        let conn = self.client.next_conn;
+        self.client.next_conn += 1;
+        self.net.push(Conn::new(conn));
+        self.client.ws = Ws::Connecting {
+            conn,
+            paused: false,
+        };
+        fx.note(Actor::Client, Actor::Client, || {
+            format!("connect(): new WebSocket (conn {conn})")
+        });
+    }
+
+    /// `WebSocketManager.sendMessage`: sent only when ready and not paused;
+    /// otherwise dropped (local state rebuilds what must be sent).
+    fn send(&mut self, frame: ClientFrame, ctx: &Ctx, fx: &mut Fx) -> bool {
+        if let Ws::Ready {
+            conn,
+            paused: Paused::No,
+        } = self.client.ws
+        {
+            if fx.on() {
+                let d = frame.describe(&|f| ctx.fn_short(f));
+                fx.note(Actor::Client, Actor::Server, || format!("sends {d}"));
+            }
+            let stamp = self.app.signed_out;
+            if let ClientFrame::Authenticate { token: Some(t), .. } = frame {
+                if stamp & (1 << t.user) != 0 {
+                    self.violate(PropertyId::NoStaleIdentity);
+                    fx.violation(Actor::Client, Actor::Server, PropertyId::NoStaleIdentity, || {
+                        format!("Authenticate carries {t} after the app committed its user's sign-out")
+                    });
+                }
+            }
+            let c = self.conn_mut(conn).expect("ready socket has a connection");
+            c.up.push(Sent {
+                frame,
+                signed_out_at_send: stamp,
+            });
+            true
+        } else {
+            if fx.on() {
+                let d = frame.describe(&|f| ctx.fn_short(f));
+                let why = match self.client.ws {
+                    Ws::Ready { .. } => "socket paused",
+                    Ws::Connecting { .. } => "socket connecting",
+                    Ws::Disconnected => "socket disconnected",
+                    Ws::Stopped => "socket stopped",
+                    Ws::Uncreated => "no socket",
+                };
+                fx.note(Actor::Client, Actor::Client, || {
+                    format!("{d} not sent ({why})")
+                });
+            }
+            false
+        }
+    }
+
+    /// `BaseConvexClient` `pauseSocket`: `webSocketManager.pause()` (ignored
+    /// unless connecting or ready) and `state.pause()`.
+    fn pause_socket(&mut self) {
+        match &mut self.client.ws {
+            Ws::Connecting { paused, .. } => *paused = true,
+            Ws::Ready { paused, .. } => *paused = Paused::Yes,
+            _ => {}
+        }
+        self.client.paused = true;
+    }
+
+    /// `WebSocketManager.resume()`.
+    fn resume_socket(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        match self.client.ws {
+            Ws::Connecting { conn, .. } => {
+                self.client.ws = Ws::Connecting {
+                    conn,
+                    paused: false,
+                }
+            }
+            Ws::Ready {
+                conn,
+                paused: Paused::Uninitialized,
+            } => {
+                self.client.ws = Ws::Ready {
+                    conn,
+                    paused: Paused::No,
+                };
+                self.on_open(ctx, fx);
+            }
+            Ws::Ready {
+                conn,
+                paused: Paused::Yes,
+            } => {
+                self.client.ws = Ws::Ready {
+                    conn,
+                    paused: Paused::No,
+                };
+                self.on_resume(ctx, fx);
+            }
+            _ => {}
+        }
+    }
+
+    /// `WebSocketManager.stop()`: closes the socket; the returned promise
+    /// resolves when it has closed. Returns true when it resolves at once.
+    fn stop_socket(&mut self) -> bool {
+        let closing = self.client.conn();
+        self.client.ws = Ws::Stopped;
+        match closing {
+            Some(conn) => {
+                self.client.closing = Some(conn);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// `WebSocketManager.tryRestart()`: only from `stopped`.
+    fn try_restart_socket(&mut self, fx: &mut Fx) {
+        if self.client.ws == Ws::Stopped {
+            fx.note(Actor::Client, Actor::Client, || {
+                "tryRestartSocket(): restarting the stopped socket".to_string()
+            });
+            self.ws_connect(fx);
+        }
+    }
+
+    /// `ws.onclose` with the reconnecting handler: `scheduleReconnect` (the
+    /// pause flag is forgotten; the next socket starts unpaused).
+    fn on_close(&mut self, fx: &mut Fx) {
+        self.client.ws = Ws::Disconnected;
+        fx.note(Actor::Client, Actor::Client, || {
+            "socket closed: scheduleReconnect (pause flag forgotten)".to_string()
+        });
+    }
+
+    pub(crate) fn reconnect_timer(&mut self, _ctx: &Ctx, fx: &mut Fx) -> bool {
+        self.ws_connect(fx);
+        true
+    }
+
+    /// `ws.onopen`: ready; `onOpen` runs unless paused.
+    pub(crate) fn socket_opens(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
+        let Ws::Connecting { conn, paused } = self.client.ws else {
+            return false;
+        };
+        self.conn_mut(conn)
+            .expect("connecting socket has a connection")
+            .opened = true;
+        if paused {
+            self.client.ws = Ws::Ready {
+                conn,
+                paused: Paused::Uninitialized,
+            };
+            fx.note(Actor::Client, Actor::Client, || {
+                format!("socket open (conn {conn}) but paused: onOpen deferred")
+            });
+        } else {
+            self.client.ws = Ws::Ready {
+                conn,
+                paused: Paused::No,
+            };
+            fx.note(Actor::Client, Actor::Client, || {
+                format!("socket open (conn {conn})")
+            });
+            self.on_open(ctx, fx);
+        }
+        true
+    }
+
+    /// `BaseConvexClient` `onOpen`: Connect, a fresh `RemoteQuerySet`, then
+    /// `LocalSyncState.restart()`: Authenticate (if auth is set),
+    /// ModifyQuerySet of every query, then `RequestManager.restart()`.
+    fn on_open(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        self.send(ClientFrame::Connect, ctx, fx);
+        self.client.remote.clear();
+        // LocalSyncState.restart()
+        self.client.paused = false;
+        self.client.pending.clear();
+        let mods: Vec<QueryMod> = self
+            .client
+            .queries
+            .iter()
+            .map(|q| QueryMod::Add(q.id, q.f))
+            .collect();
+        let auth = self.client.auth;
+        self.client.identity_version = if auth.is_some() { 1 } else { 0 };
+        if let Some(t) = auth {
+            self.send(
+                ClientFrame::Authenticate {
+                    token: Some(t),
+                    base: 0,
+                },
+                ctx,
+                fx,
+            );
+        }
+        self.send(ClientFrame::ModifyQuerySet(mods), ctx, fx);
+        // RequestManager.restart(): every in-flight mutation is sent again.
+        let ids: Vec<u8> = self.client.requests.iter().map(|r| r.id).collect();
+        for r in &mut self.client.requests {
+            r.sent = true;
+        }
+        for id in ids {
+            self.send(ClientFrame::StoreUser { request: id }, ctx, fx);
+        }
+    }
+
+    /// `BaseConvexClient` `onResume`: `LocalSyncState.resume()` — Authenticate
+    /// (if auth is set) then the pending ModifyQuerySet — then the unsent mutations.
+    fn on_resume(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        let mods = std::mem::take(&mut self.client.pending);
+        let auth = self.client.auth.map(|t| {
+            let base = self.client.identity_version;
+            self.client.identity_version += 1;
+            ClientFrame::Authenticate {
+                token: Some(t),
+                base,
+            }
+        });
+        self.client.paused = false;
+        if let Some(a) = auth {
+            self.send(a, ctx, fx);
+        }
+        if !mods.is_empty() {
+            self.send(ClientFrame::ModifyQuerySet(mods), ctx, fx);
+        }
+        let unsent: Vec<u8> = self
+            .client
+            .requests
+            .iter()
+            .filter(|r| !r.sent)
+            .map(|r| r.id)
+            .collect();
+        for r in &mut self.client.requests {
+            r.sent = true;
+        }
+        for id in unsent {
+            self.send(ClientFrame::StoreUser { request: id }, ctx, fx);
+        }
+    }
+
+    // ---------------------------------------------------------------------
+    // LocalSyncState + BaseConvexClient query and auth entry points
+    // ---------------------------------------------------------------------
+
+    /// `BaseConvexClient.subscribe` -> `LocalSyncState.subscribe`.
+    pub(crate) fn client_subscribe(&mut self, ctx: &Ctx, f: FnIdx, fx: &mut Fx) {
+        self.client_sync(ctx, fx);
+        if let Some(q) = self.client.queries.iter_mut().find(|q| q.f == f) {
+            q.subscribers += 1;
+            return;
+        }
+        let id = self.client.next_query;
+        self.client.next_query += 1;
+        self.client.queries.push(LocalQuery {
+            f,
+            id,
+            subscribers: 1,
+        });
+        if self.client.paused {
+            self.client.pending.push(QueryMod::Add(id, f));
+            fx.note(Actor::Client, Actor::Client, || {
+                format!("subscribe {} parked (paused)", ctx.fn_short(f))
+            });
+        } else {
+            self.send(
+                ClientFrame::ModifyQuerySet(vec![QueryMod::Add(id, f)]),
+                ctx,
+                fx,
+            );
+        }
+    }
+
+    /// The `unsubscribe` closure of `BaseConvexClient.subscribe` ->
+    /// `LocalSyncState.removeSubscriber`.
+    pub(crate) fn client_unsubscribe(&mut self, ctx: &Ctx, f: FnIdx, fx: &mut Fx) {
+        let Some(q) = self.client.query_of(f) else {
+            return;
+        };
+        if q.subscribers > 1 {
+            if let Some(q) = self.client.queries.iter_mut().find(|q| q.f == f) {
+                q.subscribers -= 1;
+            }
+            return;
+        }
+        self.client.queries.retain(|x| x.f != f);
+        if self.client.paused {
+            if let Some(pos) = self
+                .client
+                .pending
+                .iter()
+                .position(|m| *m == QueryMod::Add(q.id, f))
+            {
+                self.client.pending.remove(pos);
+            } else {
+                self.client.pending.push(QueryMod::Remove(q.id));
+            }
+            fx.note(Actor::Client, Actor::Client, || {
+                format!("unsubscribe {} parked (paused)", ctx.fn_short(f))
+            });
+        } else {
+            self.send(
+                ClientFrame::ModifyQuerySet(vec![QueryMod::Remove(q.id)]),
+                ctx,
+                fx,
+            );
+        }
+    }
+
+    /// `BaseConvexClient.clearAuth()` -> `LocalSyncState.clearAuth()` and an
+    /// `Authenticate{tokenType:"None"}`. The AuthenticationManager is not
+    /// touched: its refetch timer and any fetch in flight survive.
+    pub(crate) fn client_clear_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        self.client_sync(ctx, fx);
+        let base = self.local_clear_auth();
+        self.send(ClientFrame::Authenticate { token: None, base }, ctx, fx);
+    }
+
+    /// `LocalSyncState.clearAuth()`; returns the message's base version.
+    fn local_clear_auth(&mut self) -> u8 {
+        self.client.auth = None;
+        let base = self.client.identity_version;
+        if !self.client.paused {
+            self.client.identity_version += 1;
+        }
+        base
+    }
+
+    /// The `authenticate` callback: `LocalSyncState.setAuth` + send.
+    fn authenticate(&mut self, t: Token, ctx: &Ctx, fx: &mut Fx) {
+        self.client.auth = Some(t);
+        let base = self.client.identity_version;
+        if !self.client.paused {
+            self.client.identity_version += 1;
+        }
+        self.send(
+            ClientFrame::Authenticate {
+                token: Some(t),
+                base,
+            },
+            ctx,
+            fx,
+        );
+    }
+
+    /// `BaseConvexClient.mutation(users.store)` -> `RequestManager.request`.
+    pub(crate) fn client_store_user(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        self.client_sync(ctx, fx);
+        let id = self.client.next_request;
+        self.client.next_request += 1;
+        let sent = self.send(ClientFrame::StoreUser { request: id }, ctx, fx);
+        self.client.requests.push(Request { id, sent });
+    }
+
+    // ---------------------------------------------------------------------
+    // AuthenticationManager
+    // ---------------------------------------------------------------------
+
+    /// `setAuthState`: leaving `waitingForScheduledRefetch` clears the
+    /// timeout; entering a settled state resets the confirmation attempts.
+    fn set_auth_state(&mut self, s: AuthState) {
+        if matches!(
+            s,
+            AuthState::WaitingForScheduledRefetch { .. }
+                | AuthState::NotRefetching
+                | AuthState::NoAuth
+        ) {
+            self.client.attempts = 0;
+        }
+        self.client.auth_state = s;
+    }
+
+    /// `client.setAuth` -> `AuthenticationManager.setConfig`, up to its
+    /// first `await`: reset to noAuth, pause the socket, start a
+    /// non-forced token fetch.
+    pub(crate) fn client_set_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        self.client_sync(ctx, fx);
+        self.set_auth_state(AuthState::NoAuth);
+        self.pause_socket();
+        self.client.callbacks_live = true;
+        fx.note(Actor::React, Actor::Client, || {
+            "setAuth(fetchAccessToken): socket paused for the token fetch".to_string()
+        });
+        self.start_fetch(false, Cont::SetConfig, fx);
+    }
+
+    /// `fetchTokenAndGuardAgainstRace` up to its `await`: bumps
+    /// `configVersion` (every fetch in flight becomes stale) and asks the provider.
+    fn start_fetch(&mut self, forced: bool, cont: Cont, fx: &mut Fx) {
+        for f in &mut self.client.fetches {
+            f.current = false;
+        }
+        // A stale fetch whose continuation does nothing once stale need not
+        // be kept after the provider answered it.
+        self.client
+            .fetches
+            .retain(|f| f.cont == Cont::SetConfigRefetch || f.answer.is_none());
+        self.client.fetches.push(Fetch {
+            current: true,
+            forced,
+            cont,
+            answer: None,
+        });
+        fx.note(Actor::Client, Actor::Provider, || {
+            format!("fetchAccessToken({{forceRefreshToken:{forced}}})")
+        });
+    }
+
+    /// The continuation of the `await fetchToken(...)` of fetch `i`.
+    pub(crate) fn token_resolves(&mut self, ctx: &Ctx, i: usize, fx: &mut Fx) -> bool {
+        let f = self.client.fetches.remove(i);
+        let token = f.answer.expect("only answered fetches resolve");
+        if !f.current {
+            fx.note(Actor::Client, Actor::Client, || {
+                "token from an outdated config version: discarded".to_string()
+            });
+            if f.cont == Cont::SetConfigRefetch {
+                // refetchToken returned early; setConfig goes on to resume.
+                self.resume_socket(ctx, fx);
+            }
+            return true;
+        }
+        match f.cont {
+            Cont::SetConfig => {
+                if let Some(t) = token {
+                    self.set_auth_state(AuthState::WaitingForServerConfirmationOfCachedToken {
+                        has_retried: false,
+                    });
+                    self.authenticate(t, ctx, fx);
+                    self.resume_socket(ctx, fx);
+                } else {
+                    self.set_auth_state(AuthState::InitialRefetch);
+                    self.refetch_token(Cont::SetConfigRefetch, fx);
+                }
+            }
+            Cont::SetConfigRefetch | Cont::Refetch => {
+                self.refetch_continues(token, ctx, fx);
+                if f.cont == Cont::SetConfigRefetch {
+                    self.resume_socket(ctx, fx);
+                }
+            }
+            Cont::Reauth => self.reauth_continues(token, ctx, fx),
+        }
+        true
+    }
+
+    /// `refetchToken` up to its `await`.
+    fn refetch_token(&mut self, cont: Cont, fx: &mut Fx) {
+        if self.client.auth_state == AuthState::NoAuth {
+            return;
+        }
+        self.start_fetch(true, cont, fx);
+    }
+
+    /// `refetchToken` after its fetch.
+    fn refetch_continues(&mut self, token: Option<Token>, ctx: &Ctx, fx: &mut Fx) {
+        if self.client.auth_state == AuthState::NoAuth {
+            // `this.authState.config` of noAuth is undefined.
+            match token {
+                Some(t) if self.client.auth != Some(t) => {
+                    self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
+                    return;
+                }
+                Some(_) => {
+                    self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
+                    return;
+                }
+                None => {
+                    if self.client.auth.is_some() {
+                        self.client_clear_auth(ctx, fx);
+                    }
+                    self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
+                    return;
+                }
+            }
+        }
+        match token {
+            Some(t) if self.client.auth != Some(t) => {
+                let had_auth = self.client.auth.is_some();
+                self.set_auth_state(AuthState::WaitingForServerConfirmationOfFreshToken {
+                    had_auth,
+                    token: t,
+                });
+                self.authenticate(t, ctx, fx);
+            }
+            Some(_) => {
+                fx.note(Actor::Client, Actor::Client, || {
+                    "refetch returned the same token: notRefetching (nothing rescheduled)"
+                        .to_string()
+                });
+                self.set_auth_state(AuthState::NotRefetching);
+            }
+            None => {
+                fx.note(Actor::Client, Actor::Client, || {
+                    "refetch returned null: auth failed".to_string()
+                });
+                if self.client.auth.is_some() {
+                    self.client_clear_auth(ctx, fx);
+                }
+                self.auth_failed(fx);
+            }
+        }
+        self.try_restart_socket(fx);
+    }
+
+    /// `setAndReportAuthFailed`: `onAuthChange(false)`, then noAuth.
+    fn auth_failed(&mut self, fx: &mut Fx) {
+        self.on_auth_change(false, fx);
+        self.set_auth_state(AuthState::NoAuth);
+    }
+
+    /// The `onChange` callback given to `setAuth` by `ConvexAuthStateFirstEffect`.
+    fn on_auth_change(&mut self, authenticated: bool, fx: &mut Fx) {
+        if self.client.callbacks_live {
+            self.app_convex_auth_changed(authenticated);
+            fx.note(Actor::Client, Actor::React, || {
+                format!("onAuthChange({authenticated})")
+            });
+        } else {
+            fx.note(Actor::Client, Actor::Client, || {
+                format!("onAuthChange({authenticated}) ignored: its effect was cleaned up")
+            });
+        }
+    }
+
+    /// `scheduleTokenRefetch`: arms the timer (`waitingForScheduledRefetch`).
+    fn schedule_token_refetch(&mut self) {
+        if self.client.auth_state == AuthState::NoAuth {
+            return;
+        }
+        self.set_auth_state(AuthState::WaitingForScheduledRefetch { timer: true });
+    }
+
+    /// The refetch timer fires (`refreshes` budget): `refetchToken`.
+    pub(crate) fn refetch_timer(&mut self, _ctx: &Ctx, fx: &mut Fx) -> bool {
+        self.budgets.refreshes -= 1;
+        self.client.auth_state = AuthState::WaitingForScheduledRefetch { timer: false };
+        fx.note(Actor::Client, Actor::Client, || {
+            "scheduled token refetch fires".to_string()
+        });
+        self.refetch_token(Cont::Refetch, fx);
+        true
+    }
+
+    /// `AuthenticationManager.onTransition`.
+    fn auth_on_transition(&mut self, start: u8, end: u8, fx: &mut Fx) {
+        if end < self.client.identity_version {
+            return; // stale: the client moved on to a newer identity version
+        }
+        if end <= start {
+            return; // not a response to Authenticate
+        }
+        match self.client.auth_state {
+            AuthState::WaitingForServerConfirmationOfCachedToken { .. } => {
+                fx.note(Actor::Client, Actor::Client, || {
+                    "server confirmed the cached token: forced refetch".to_string()
+                });
+                self.refetch_token(Cont::Refetch, fx);
+                self.on_auth_change(true, fx);
+            }
+            AuthState::WaitingForServerConfirmationOfFreshToken { .. } => {
+                fx.note(Actor::Client, Actor::Client, || {
+                    "server confirmed the fresh token: refetch scheduled".to_string()
+                });
+                self.schedule_token_refetch();
+                self.client.attempts = 0;
+                // `if (!this.authState.hadAuth)` reads the state that
+                // scheduleTokenRefetch just installed, which has no
+                // `hadAuth`: onAuthChange(true) runs every time.
+                self.on_auth_change(true, fx);
+            }
+            _ => {}
+        }
+    }
+
+    /// `AuthenticationManager.onAuthError`.
+    fn auth_on_error(&mut self, update_attempted: bool, base: u8, fx: &mut Fx) {
+        let waiting = matches!(
+            self.client.auth_state,
+            AuthState::WaitingForServerConfirmationOfFreshToken { .. }
+                | AuthState::WaitingForServerConfirmationOfCachedToken { .. }
+        );
+        if !update_attempted && waiting {
+            fx.note(Actor::Client, Actor::Client, || {
+                "AuthError ignored: not about the token being confirmed".to_string()
+            });
+            return;
+        }
+        if base + 1 < self.client.identity_version {
+            fx.note(Actor::Client, Actor::Client, || {
+                "AuthError ignored: about a previous auth attempt".to_string()
+            });
+            return;
+        }
+        self.try_to_reauthenticate(fx);
+    }
+
+    /// `tryToReauthenticate` up to `await this.stopSocket()`.
+    fn try_to_reauthenticate(&mut self, fx: &mut Fx) {
+        let give_up = match self.client.auth_state {
+            AuthState::NoAuth => true,
+            AuthState::WaitingForServerConfirmationOfFreshToken { .. } => self.client.attempts >= 2,
+            _ => false,
+        };
+        if give_up {
+            fx.note(Actor::Client, Actor::Client, || {
+                "tryToReauthenticate gives up: auth cleared".to_string()
+            });
+            if self.client.auth.is_some() {
+                self.local_clear_auth();
+            }
+            if self.client.auth_state != AuthState::NoAuth {
+                self.auth_failed(fx);
+            }
+            return;
+        }
+        if matches!(
+            self.client.auth_state,
+            AuthState::WaitingForServerConfirmationOfFreshToken { .. }
+        ) {
+            self.client.attempts += 1;
+        }
+        fx.note(Actor::Client, Actor::Client, || {
+            "tryToReauthenticate: stop the socket, then a forced fetch".to_string()
+        });
+        if self.stop_socket() {
+            self.reauth_after_stop(fx);
+        } else {
+            self.client.reauth_waiting += 1;
+        }
+    }
+
+    /// `tryToReauthenticate` after `await this.stopSocket()`.
+    fn reauth_after_stop(&mut self, fx: &mut Fx) {
+        if self.client.auth_state == AuthState::NoAuth {
+            fx.note(Actor::Client, Actor::Client, || {
+                "tryToReauthenticate: auth was reset meanwhile; socket stays stopped".to_string()
+            });
+            return;
+        }
+        self.start_fetch(true, Cont::Reauth, fx);
+    }
+
+    /// `tryToReauthenticate` after its forced fetch.
+    fn reauth_continues(&mut self, token: Option<Token>, ctx: &Ctx, fx: &mut Fx) {
+        if self.client.auth_state == AuthState::NoAuth {
+            self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
+            return;
+        }
+        match token {
+            Some(t) if self.client.auth != Some(t) => {
+                let had_auth = matches!(
+                    self.client.auth_state,
+                    AuthState::NotRefetching | AuthState::WaitingForScheduledRefetch { .. }
+                );
+                self.authenticate(t, ctx, fx);
+                self.set_auth_state(AuthState::WaitingForServerConfirmationOfFreshToken {
+                    had_auth,
+                    token: t,
+                });
+            }
+            _ => {
+                fx.note(Actor::Client, Actor::Client, || {
+                    "reauthentication failed: no new token".to_string()
+                });
+                if self.client.auth.is_some() {
+                    self.local_clear_auth();
+                }
+                self.auth_failed(fx);
+            }
+        }
+        self.try_restart_socket(fx);
+    }
+
+    /// The close `stop()` started has completed: the awaiting
+    /// `tryToReauthenticate` calls go on.
+    fn stop_resolved(&mut self, fx: &mut Fx) {
+        self.client.closing = None;
+        let waiting = std::mem::take(&mut self.client.reauth_waiting);
+        for _ in 0..waiting {
+            self.reauth_after_stop(fx);
+        }
+    }
+
+    pub(crate) fn close_completes(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+        self.net.retain(|c| c.id != conn);
+        fx.note(Actor::Client, Actor::Client, || {
+            format!("conn {conn} closed")
+        });
+        self.stop_resolved(fx);
+        true
+    }
+
+    /// The client's `ws.onmessage` / `ws.onclose` for the next frame on `conn`.
+    pub(crate) fn client_receives(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+        let frame = {
+            let c = self
+                .conn_mut(conn)
+                .expect("listening on an open connection");
+            c.down.remove(0)
+        };
+        if fx.on() {
+            let d = frame.describe();
+            fx.note(Actor::Server, Actor::Client, || d);
+        }
+        if self.client.closing == Some(conn) {
+            // close() replaced onmessage with a no-op; onclose resolves stop().
+            if frame == ServerFrame::Close {
+                self.net.retain(|c| c.id != conn);
+                self.stop_resolved(fx);
+            }
+            return true;
+        }
+        match frame {
+            ServerFrame::Transition {
+                start,
+                end,
+                results,
+            } => {
+                self.auth_on_transition(start, end, fx);
+                if self.anomaly.is_some() {
+                    return true;
+                }
+                for (q, o) in results {
+                    self.client.remote.retain(|(id, _)| *id != q);
+                    if let Some(o) = o {
+                        self.client.remote.push((q, o));
+                    }
+                }
+                self.client.remote.sort();
+                self.refresh_view();
+            }
+            ServerFrame::AuthError {
+                update_attempted,
+                base,
+            } => self.auth_on_error(update_attempted, base, fx),
+            ServerFrame::StoreResponse { request, .. } => {
+                self.client.requests.retain(|r| r.id != request);
+            }
+            ServerFrame::Close => {
+                self.net.retain(|c| c.id != conn);
+                self.on_close(fx);
+            }
+        }
+        true
+    }
+
+    /// `notifyOnQueryResultChanges`: the view becomes the remote results of
+    /// the queries still subscribed.
+    fn refresh_view(&mut self) {
+        let mut view: Vec<(FnIdx, Outcome)> = self
+            .client
+            .remote
+            .iter()
+            .filter_map(|(id, o)| {
+                self.client
+                    .queries
+                    .iter()
+                    .find(|q| q.id == *id)
+                    .map(|q| (q.f, *o))
+            })
+            .collect();
+        view.sort();
+        self.client.view = view;
+    }
+
+    /// A socket drop seen by the client: `ws.onclose`.
+    pub(crate) fn client_socket_dropped(&mut self, conn: ConnId, fx: &mut Fx) {
+        if self.client.closing == Some(conn) {
+            self.stop_resolved(fx);
+        } else if self.client.conn() == Some(conn) {
+            self.on_close(fx);
+        }
+    }
+}

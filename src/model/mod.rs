@@ -1,0 +1,555 @@
+//! The model: one `stateright` [`Model`] whose state is the whole system.
+//!
+//! Four actors and a network share one global state; each action is one
+//! atomic step of one actor, as a JavaScript macrotask is atomic in the
+//! browser:
+//!
+//! * [`provider`]: the auth provider's session and its `fetchAccessToken`;
+//! * [`client`]: `BaseConvexClient` — `AuthenticationManager`,
+//!   `WebSocketManager`, `LocalSyncState`, `RequestManager`;
+//! * [`app`]: React — `ConvexProviderWithAuth`, its First/Last effects, the
+//!   gated components and the root component's `users.store` effect;
+//! * [`server`]: the sync worker per connection, the `users` table, and the
+//!   network (per-connection FIFO queues both ways).
+//!
+//! Every transition cites the convex-js function it models (npm
+//! `convex@1.48.0`, `src/`), or `@convex-dev/better-auth@0.12.5` for the
+//! Better Auth hook. Properties read sticky bits that transitions set
+//! ([`State::violations`]) and the state itself; see [`crate::properties`].
+
+pub mod app;
+pub mod client;
+pub mod msg;
+pub mod provider;
+pub mod server;
+
+use std::fmt;
+
+use stateright::{Model, Property};
+
+use crate::properties::PropertyId;
+use crate::scenario::{
+    AfterSignOut, AtLoad, AuthReq, ForcedRefresh, Gate, Kind, RebuildFetcher, Scenario,
+};
+use msg::{ConnId, FnIdx, Outcome, User};
+
+pub use app::App;
+pub use client::Client;
+pub use provider::Provider;
+pub use server::{Conn, Server};
+
+/// Name of the implicit query `useCurrentUser` reads (auth optional, reads `users`).
+pub const USERS_CURRENT: &str = "users:current";
+/// Name of the implicit mutation the root component runs (`useStoreUserEffect`).
+pub const USERS_STORE: &str = "users:store";
+
+/// A function as the server evaluates it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    pub name: String,
+    pub auth: AuthReq,
+    /// Reads the `users` table, so a `users:store` write re-runs it.
+    pub reads_users: bool,
+}
+
+/// One mounted instance of a component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Component {
+    /// Display name (`Name` or `Name#2` for further instances).
+    pub name: String,
+    pub query: FnIdx,
+    pub gate: Gate,
+}
+
+/// Which token a non-forced `fetchAccessToken({forceRefreshToken:false})` yields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NonForced {
+    /// The provider's cached token for this session while it is valid, else
+    /// a new one (Clerk `getToken` without `skipCache`, AuthKit, custom).
+    Cached,
+    /// The provider's in-memory token for this session even if it expired,
+    /// else a new one (Convex Auth `token.current`).
+    CachedIgnoringExpiry,
+    /// Better Auth 0.12.5: the token in the hook's closure (the SSR
+    /// `initialToken`, see `useUseAuthFromBetterAuth`), else a network fetch
+    /// of a new token.
+    InitialThenNetwork,
+}
+
+/// Immutable data of one checked scenario: everything the state does not
+/// need to carry.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub kind: Kind,
+    pub at_load: AtLoad,
+    pub ssr_token: bool,
+    pub sign_in: bool,
+    pub sign_out: bool,
+    pub switch_user: bool,
+    pub forced_refresh: ForcedRefresh,
+    pub after_sign_out: AfterSignOut,
+    pub rebuild_fetcher: RebuildFetcher,
+    pub non_forced: NonForced,
+    /// Better Auth 0.12.5: `isAuthenticated = Boolean(session) || cachedToken !== null`
+    /// and `isLoading = isSessionPending && !cachedToken`, where `cachedToken`
+    /// is the value captured by the memoised hook at the first render.
+    pub hook_sees_initial_token: bool,
+    pub expect_auth: bool,
+    pub store_user: bool,
+    pub budgets: Budgets,
+    pub functions: Vec<Function>,
+    pub users_current: Option<FnIdx>,
+    pub components: Vec<Component>,
+    pub users: u8,
+    pub max_depth: Option<usize>,
+}
+
+/// Remaining fault budgets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Budgets {
+    pub socket_drops: u8,
+    pub refreshes: u8,
+    pub expiries: u8,
+    pub reject_tokens: u8,
+    pub transient_null: u8,
+}
+
+impl Ctx {
+    /// Resolves a validated scenario: kind defaults first, explicit keys over them.
+    pub fn new(s: &Scenario) -> Ctx {
+        let p = &s.provider;
+        let kind = p.kind;
+        let d = provider::KindDefaults::of(kind);
+        let mut functions: Vec<Function> = s
+            .functions
+            .iter()
+            .map(|f| Function {
+                name: f.name.get_ref().clone(),
+                auth: f.auth,
+                reads_users: f.auth == AuthReq::UserRow,
+            })
+            .collect();
+        let users_current = if s.app.store_user {
+            functions.push(Function {
+                name: USERS_CURRENT.to_string(),
+                auth: AuthReq::Optional,
+                reads_users: true,
+            });
+            Some((functions.len() - 1) as FnIdx)
+        } else {
+            None
+        };
+        let mut components = Vec::new();
+        for c in &s.components {
+            let query = functions
+                .iter()
+                .position(|f| &f.name == c.query.get_ref())
+                .expect("validated: component queries a declared function")
+                as FnIdx;
+            let n = *c.instances.get_ref();
+            for i in 0..n {
+                let name = if n == 1 {
+                    c.name.get_ref().clone()
+                } else {
+                    format!("{}#{}", c.name.get_ref(), i + 1)
+                };
+                components.push(Component {
+                    name,
+                    query,
+                    gate: *c.gate.get_ref(),
+                });
+            }
+        }
+        let ssr_token = p.ssr_token.as_ref().map(|s| *s.get_ref()).unwrap_or(false);
+        Ctx {
+            kind,
+            at_load: p.at_load.unwrap_or(d.at_load),
+            ssr_token,
+            sign_in: p.sign_in,
+            sign_out: p.sign_out,
+            switch_user: p.switch_user,
+            forced_refresh: p.forced_refresh.unwrap_or(d.forced_refresh),
+            after_sign_out: p.after_sign_out.unwrap_or(d.after_sign_out),
+            rebuild_fetcher: p.rebuild_fetcher.unwrap_or(d.rebuild_fetcher),
+            non_forced: d.non_forced,
+            hook_sees_initial_token: d.hook_sees_initial_token,
+            expect_auth: s.client.expect_auth,
+            store_user: s.app.store_user,
+            budgets: Budgets {
+                socket_drops: *s.faults.socket_drops.get_ref(),
+                refreshes: *s.faults.refreshes.get_ref(),
+                expiries: *s.faults.expiries.get_ref(),
+                reject_tokens: *s.faults.reject_tokens.get_ref(),
+                transient_null: *s.faults.transient_null.get_ref(),
+            },
+            functions,
+            users_current,
+            components,
+            users: if s.provider.switch_user { 2 } else { 1 },
+            max_depth: s.check.max_depth,
+        }
+    }
+
+    pub fn fn_name(&self, f: FnIdx) -> &str {
+        &self.functions[f as usize].name
+    }
+
+    /// The short name used in traces (`queries:listOrganizations` -> `listOrganizations`).
+    pub fn fn_short(&self, f: FnIdx) -> String {
+        let n = self.fn_name(f);
+        n.rsplit(':').next().unwrap_or(n).to_string()
+    }
+}
+
+/// The global state: every actor's local state, the network, the remaining
+/// fault budgets, and what properties read.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    pub provider: Provider,
+    pub client: Client,
+    pub app: App,
+    pub server: Server,
+    /// Open connections (server side and the frames in flight), oldest first.
+    pub net: Vec<Conn>,
+    pub budgets: Budgets,
+    /// Time: every token issued at or before this number has expired.
+    pub expired_upto: Option<u8>,
+    /// Sticky: bit `p.bit()` once safety property `p` was violated.
+    pub violations: u8,
+    /// Sticky: bit `p.bit()` once the trigger of property `p` happened.
+    pub triggered: u8,
+    /// Sticky: the real client would throw here (a path convex@1.48.0 does
+    /// not handle); the model stops exploring from such states.
+    pub anomaly: Option<Anomaly>,
+}
+
+/// A point where the real client throws a `TypeError` that the model does
+/// not follow further. Reported, never hidden.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Anomaly {
+    /// A token fetch resolved while `AuthenticationManager.authState` was
+    /// `noAuth`, and the continuation reads `this.authState.config`.
+    ConfigReadInNoAuth,
+}
+
+impl fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Anomaly::ConfigReadInNoAuth => f.write_str(
+                "a token fetch resolved while the AuthenticationManager was in noAuth; convex@1.48.0 then reads `this.authState.config` of noAuth (TypeError)",
+            ),
+        }
+    }
+}
+
+/// One atomic step of one actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// React renders with the current inputs and commits; the commit's
+    /// passive effects run in React 19's order (all cleanups, then all setups).
+    Commit,
+    /// The provider's session finishes loading: signed in as A.
+    ProviderResolves,
+    /// User action: sign in as A (or as B to complete a switch).
+    ProviderSignIn { user: User },
+    /// User action: sign out (the first half of a switch when `switching`).
+    ProviderSignOut { switching: bool },
+    /// The provider answers pending token request `fetch` from its state now.
+    /// `transient_null`: the answer is null although the session is valid (fault).
+    ProviderAnswers { fetch: u8, transient_null: bool },
+    /// The promise of token request `fetch` resolves in the client.
+    ClientTokenResolves { fetch: u8 },
+    /// The reconnect backoff timer fires: `WebSocketManager.connect()`.
+    ClientReconnects,
+    /// `ws.onopen` of the connecting socket.
+    ClientSocketOpens,
+    /// The client handles the next frame the server sent on `conn`.
+    ClientReceives { conn: ConnId },
+    /// The client's close of `conn` (`WebSocketManager.stop()`) completes.
+    ClientCloseCompletes { conn: ConnId },
+    /// The scheduled token refetch timer fires (fault budget `refreshes`).
+    ClientRefetchTimer,
+    /// The server handles the next frame on `conn`; `reject`: it rejects the
+    /// token presented (fault budget `reject_tokens`).
+    ServerReceives { conn: ConnId, reject: bool },
+    /// The server finds the identity's token expired (fault budget `expiries`).
+    ServerExpires { conn: ConnId },
+    /// The socket breaks; everything in flight is lost (fault budget `socket_drops`).
+    NetworkDrops { conn: ConnId },
+}
+
+impl Action {
+    /// Faults consume a budget; liveness never relies on them.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            Action::ProviderAnswers {
+                transient_null: true,
+                ..
+            } | Action::ClientRefetchTimer
+                | Action::ServerReceives { reject: true, .. }
+                | Action::ServerExpires { .. }
+                | Action::NetworkDrops { .. }
+        )
+    }
+
+    /// Things the user does; liveness never relies on them.
+    pub fn is_user_action(&self) -> bool {
+        matches!(
+            self,
+            Action::ProviderSignIn { .. } | Action::ProviderSignOut { .. }
+        )
+    }
+}
+
+/// The model checked for one scenario.
+#[derive(Clone, Debug)]
+pub struct AuthModel {
+    pub ctx: Ctx,
+}
+
+impl AuthModel {
+    pub fn new(scenario: &Scenario) -> AuthModel {
+        AuthModel {
+            ctx: Ctx::new(scenario),
+        }
+    }
+
+    pub fn init_state(&self) -> State {
+        State {
+            provider: Provider::initial(&self.ctx),
+            client: Client::initial(),
+            app: App::initial(&self.ctx),
+            server: Server::default(),
+            net: Vec::new(),
+            budgets: self.ctx.budgets,
+            expired_upto: None,
+            violations: 0,
+            triggered: 0,
+            anomaly: None,
+        }
+    }
+
+    /// Applies `action`, recording what happened in `fx` when it records.
+    pub fn step(&self, state: &State, action: Action, fx: &mut Fx) -> Option<State> {
+        let ctx = &self.ctx;
+        let mut s = state.clone();
+        let changed = match action {
+            Action::Commit => s.commit(ctx, fx),
+            Action::ProviderResolves => s.provider_resolves(ctx, fx),
+            Action::ProviderSignIn { user } => s.provider_sign_in(ctx, user, fx),
+            Action::ProviderSignOut { switching } => s.provider_sign_out(ctx, switching, fx),
+            Action::ProviderAnswers {
+                fetch,
+                transient_null,
+            } => s.provider_answers(ctx, fetch as usize, transient_null, fx),
+            Action::ClientTokenResolves { fetch } => s.token_resolves(ctx, fetch as usize, fx),
+            Action::ClientReconnects => s.reconnect_timer(ctx, fx),
+            Action::ClientSocketOpens => s.socket_opens(ctx, fx),
+            Action::ClientReceives { conn } => s.client_receives(ctx, conn, fx),
+            Action::ClientCloseCompletes { conn } => s.close_completes(ctx, conn, fx),
+            Action::ClientRefetchTimer => s.refetch_timer(ctx, fx),
+            Action::ServerReceives { conn, reject } => s.server_receives(ctx, conn, reject, fx),
+            Action::ServerExpires { conn } => s.server_expires(ctx, conn, fx),
+            Action::NetworkDrops { conn } => s.network_drops(ctx, conn, fx),
+        };
+        if !changed {
+            return None;
+        }
+        s.observe();
+        Some(s)
+    }
+
+    /// The state-level checks every step ends with.
+    pub fn holds(&self, p: PropertyId, s: &State) -> bool {
+        match p {
+            PropertyId::NoStaleIdentity => {
+                s.violations & p.bit() == 0 && s.stale_result_shown(&self.ctx).is_none()
+            }
+            _ => s.violations & p.bit() == 0,
+        }
+    }
+}
+
+impl State {
+    pub(crate) fn violate(&mut self, p: PropertyId) {
+        self.violations |= p.bit();
+    }
+    pub(crate) fn trigger(&mut self, p: PropertyId) {
+        self.triggered |= p.bit();
+    }
+
+    /// Bookkeeping after every step: triggers read off the state.
+    fn observe(&mut self) {
+        if self.app.signed_out != 0 {
+            self.trigger(PropertyId::NoStaleIdentity);
+        }
+    }
+}
+
+/// Records what a step did, for traces and diagrams. Disabled (and free)
+/// while the checker explores.
+#[derive(Default)]
+pub struct Fx {
+    pub events: Option<Vec<Event>>,
+}
+
+/// A participant of the sequence diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Actor {
+    Provider,
+    React,
+    Client,
+    Server,
+}
+
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Provider => "Provider",
+            Actor::React => "React",
+            Actor::Client => "Client",
+            Actor::Server => "Server",
+        }
+    }
+}
+
+/// Something that happened inside a step: a message between actors
+/// (`from != to`) or a local note (`from == to`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    pub from: Actor,
+    pub to: Actor,
+    pub text: String,
+    /// This event is where a property was violated.
+    pub violates: Option<PropertyId>,
+}
+
+impl Fx {
+    pub fn recording() -> Fx {
+        Fx {
+            events: Some(Vec::new()),
+        }
+    }
+    pub fn off() -> Fx {
+        Fx { events: None }
+    }
+    #[inline]
+    pub fn on(&self) -> bool {
+        self.events.is_some()
+    }
+    #[inline]
+    pub fn note(&mut self, from: Actor, to: Actor, text: impl FnOnce() -> String) {
+        if let Some(ev) = &mut self.events {
+            ev.push(Event {
+                from,
+                to,
+                text: text(),
+                violates: None,
+            });
+        }
+    }
+    #[inline]
+    pub fn violation(
+        &mut self,
+        from: Actor,
+        to: Actor,
+        p: PropertyId,
+        text: impl FnOnce() -> String,
+    ) {
+        if let Some(ev) = &mut self.events {
+            ev.push(Event {
+                from,
+                to,
+                text: text(),
+                violates: Some(p),
+            });
+        }
+    }
+}
+
+impl Model for AuthModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        vec![self.init_state()]
+    }
+
+    fn actions(&self, s: &State, actions: &mut Vec<Action>) {
+        if s.anomaly.is_some() {
+            return;
+        }
+        let ctx = &self.ctx;
+        if s.needs_commit(ctx) {
+            actions.push(Action::Commit);
+        }
+        s.provider_actions(ctx, actions);
+        s.client_actions(ctx, actions);
+        s.server_actions(ctx, actions);
+    }
+
+    fn next_state(&self, s: &State, action: Action) -> Option<State> {
+        self.step(s, action, &mut Fx::off())
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        crate::trace::action_title(&self.ctx, action)
+    }
+
+    fn format_step(&self, last: &State, action: Action) -> Option<String> {
+        let mut fx = Fx::recording();
+        let next = self.step(last, action, &mut fx)?;
+        Some(crate::trace::render_state(&self.ctx, &next))
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let mut props: Vec<Property<Self>> = vec![
+            Property::always("query-runs-authenticated", |m, s| {
+                m.holds(PropertyId::QueryRunsAuthenticated, s)
+            }),
+            Property::always("user-row-ready", |m, s| {
+                m.holds(PropertyId::UserRowReady, s)
+            }),
+            Property::always("no-stale-identity", |m, s| {
+                m.holds(PropertyId::NoStaleIdentity, s)
+            }),
+            Property::always("stable-auth", |m, s| m.holds(PropertyId::StableAuth, s)),
+        ];
+        // Vacuity witnesses: the trigger of each safety property happens somewhere.
+        props.push(Property::sometimes(
+            "trigger:query-runs-authenticated",
+            |_: &AuthModel, s: &State| s.triggered & PropertyId::QueryRunsAuthenticated.bit() != 0,
+        ));
+        props.push(Property::sometimes(
+            "trigger:user-row-ready",
+            |_: &AuthModel, s: &State| s.triggered & PropertyId::UserRowReady.bit() != 0,
+        ));
+        props.push(Property::sometimes(
+            "trigger:no-stale-identity",
+            |_: &AuthModel, s: &State| s.triggered & PropertyId::NoStaleIdentity.bit() != 0,
+        ));
+        props.push(Property::sometimes(
+            "trigger:stable-auth",
+            |_: &AuthModel, s: &State| s.triggered & PropertyId::StableAuth.bit() != 0,
+        ));
+        props
+    }
+}
+
+/// Users in a bit set, as names.
+pub fn users_in(set: msg::UserSet) -> Vec<&'static str> {
+    (0..8u8)
+        .filter(|u| set & (1 << u) != 0)
+        .map(msg::user_name)
+        .collect()
+}
+
+/// Whether an outcome is a successful value computed for `user` (or for
+/// nobody in particular).
+pub fn is_success_for(o: &Outcome, user: User) -> bool {
+    match o {
+        Outcome::Value { for_user, .. } => for_user.is_none_or(|u| u == user),
+        Outcome::Failed(_) => false,
+    }
+}

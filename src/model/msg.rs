@@ -1,0 +1,196 @@
+//! The protocol: every value that crosses an actor boundary.
+//!
+//! Frames mirror `convex/src/browser/sync/protocol.ts` (`ClientMessage`,
+//! `ServerMessage`) reduced to the fields the auth lifecycle reads: identity
+//! versions, the token, query ids and their outcomes. Query-set versions and
+//! timestamps are left out (see `docs/model.md`, "Abstractions").
+
+use serde::Serialize;
+
+/// A user of the app. `0` is A, `1` is B.
+pub type User = u8;
+/// A WebSocket connection, numbered in the order the client opened them.
+pub type ConnId = u8;
+/// `QueryId` of `local_state.ts`: allocated by `LocalSyncState.subscribe`.
+pub type QueryId = u8;
+/// Index of a function in the scenario's function table.
+pub type FnIdx = u8;
+/// A set of users as a bit mask (bit `u` is user `u`).
+pub type UserSet = u8;
+
+/// Display name of a user.
+pub fn user_name(u: User) -> &'static str {
+    match u {
+        0 => "A",
+        1 => "B",
+        _ => "?",
+    }
+}
+
+/// A JWT handed out by the auth provider. Tokens are distinct values: the
+/// user they identify and a global issue number, so "the same token" and
+/// "an older token" are observable (`LocalSyncState.isNewAuth` compares values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Token {
+    pub user: User,
+    /// Issue order; a token issued earlier expires earlier.
+    pub seq: u8,
+}
+
+impl std::fmt::Display for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "tok({}#{})", user_name(self.user), self.seq)
+    }
+}
+
+/// Why a query failed on the server (`QueryFailed` in a `Transition`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum QueryError {
+    /// The function threw because `ctx.auth.getUserIdentity()` was null.
+    Unauthenticated,
+    /// The function threw because the caller's row in `users` did not exist.
+    UserRowMissing,
+}
+
+/// The outcome of one evaluation of a query function on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Outcome {
+    /// A value. `for_user` is the identity the value was computed for
+    /// (`None` for values that do not depend on the caller); `null` is true
+    /// when the function returned `null` (e.g. `users:current` with no row).
+    Value { for_user: Option<User>, null: bool },
+    /// `QueryFailed`.
+    Failed(QueryError),
+}
+
+impl Outcome {
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Value {
+                for_user: Some(u),
+                null: false,
+            } => format!("value for {}", user_name(*u)),
+            Outcome::Value {
+                for_user: Some(u),
+                null: true,
+            } => format!("null for {}", user_name(*u)),
+            Outcome::Value {
+                for_user: None,
+                null: false,
+            } => "value".to_string(),
+            Outcome::Value {
+                for_user: None,
+                null: true,
+            } => "null".to_string(),
+            Outcome::Failed(QueryError::Unauthenticated) => "Unauthenticated".to_string(),
+            Outcome::Failed(QueryError::UserRowMissing) => "user row missing".to_string(),
+        }
+    }
+}
+
+/// One entry of a `ModifyQuerySet` (`AddQuery` / `RemoveQuery`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QueryMod {
+    Add(QueryId, FnIdx),
+    Remove(QueryId),
+}
+
+/// `ClientMessage` of `protocol.ts`, as far as auth races are concerned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClientFrame {
+    /// `Connect`: first frame on every new socket (`client.ts` `onOpen`).
+    Connect,
+    /// `Authenticate` with `tokenType: "User"` (`Some`) or `"None"` (`None`).
+    Authenticate { token: Option<Token>, base: u8 },
+    /// `ModifyQuerySet`.
+    ModifyQuerySet(Vec<QueryMod>),
+    /// `Mutation` of `users:store` with its request id.
+    StoreUser { request: u8 },
+}
+
+/// A client frame in flight, stamped with the users whose sign-out the app
+/// had committed when it was sent (for `no-stale-identity`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sent {
+    pub frame: ClientFrame,
+    pub signed_out_at_send: UserSet,
+}
+
+/// `ServerMessage` of `protocol.ts`, as far as auth races are concerned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServerFrame {
+    /// `Transition` from identity version `start` to `end`; `results` holds
+    /// `QueryUpdated`/`QueryFailed` (`Some`) and `QueryRemoved` (`None`).
+    Transition {
+        start: u8,
+        end: u8,
+        results: Vec<(QueryId, Option<Outcome>)>,
+    },
+    /// `AuthError`; always followed by `Close`.
+    AuthError { update_attempted: bool, base: u8 },
+    /// `MutationResponse` of `users:store`.
+    StoreResponse { request: u8, success: bool },
+    /// The server closed the socket (the client's `ws.onclose`).
+    Close,
+}
+
+impl ClientFrame {
+    pub fn describe(&self, fn_name: &dyn Fn(FnIdx) -> String) -> String {
+        match self {
+            ClientFrame::Connect => "Connect".to_string(),
+            ClientFrame::Authenticate { token: Some(t), .. } => format!("Authenticate {t}"),
+            ClientFrame::Authenticate { token: None, .. } => "Authenticate None".to_string(),
+            ClientFrame::ModifyQuerySet(mods) => {
+                let parts: Vec<String> = mods
+                    .iter()
+                    .map(|m| match m {
+                        QueryMod::Add(_, f) => format!("+{}", fn_name(*f)),
+                        QueryMod::Remove(q) => format!("-q{q}"),
+                    })
+                    .collect();
+                if parts.is_empty() {
+                    "ModifyQuerySet (empty)".to_string()
+                } else {
+                    format!("ModifyQuerySet {}", parts.join(" "))
+                }
+            }
+            ClientFrame::StoreUser { .. } => "Mutation users:store".to_string(),
+        }
+    }
+}
+
+impl ServerFrame {
+    pub fn describe(&self) -> String {
+        match self {
+            ServerFrame::Transition {
+                start,
+                end,
+                results,
+            } => {
+                let mut s = if end > start {
+                    format!("Transition identity v{start}->v{end}")
+                } else {
+                    "Transition".to_string()
+                };
+                if !results.is_empty() {
+                    let parts: Vec<String> = results
+                        .iter()
+                        .map(|(q, o)| match o {
+                            Some(o) => format!("q{q}={}", o.describe()),
+                            None => format!("q{q} removed"),
+                        })
+                        .collect();
+                    s.push_str(&format!(" [{}]", parts.join(", ")));
+                }
+                s
+            }
+            ServerFrame::AuthError {
+                update_attempted, ..
+            } => format!("AuthError (authUpdateAttempted={update_attempted})"),
+            ServerFrame::StoreResponse { success, .. } => {
+                format!("MutationResponse users:store success={success}")
+            }
+            ServerFrame::Close => "close".to_string(),
+        }
+    }
+}

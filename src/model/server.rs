@@ -1,0 +1,454 @@
+//! The Convex sync server per connection, the `users` table, and the network.
+//!
+//! Semantics from get-convex/convex-backend `crates/sync` (`worker.rs`,
+//! `state.rs`): a new connection has no identity and identity version 0;
+//! `Authenticate` validates the token first (a bad or expired token:
+//! `AuthError{authUpdateAttempted:true}` then close), then requires
+//! `baseVersion` to equal the number of Authenticates accepted (else the
+//! socket closes with an internal error), then bumps the version and re-runs
+//! every subscribed query with the new identity in one `Transition`;
+//! `ModifyQuerySet` evaluates added queries with the latest accepted
+//! identity; results are sent only when they changed. Token expiry is found
+//! when the server next builds a Transition or receives a mutation:
+//! `AuthError{authUpdateAttempted:false}` then close. Every AuthError's
+//! `baseVersion` is the identity version of the last Transition built.
+//!
+//! The network is one FIFO queue per direction per connection. A drop loses
+//! everything in flight on that connection; frames never cross connections.
+
+use super::msg::{
+    ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Sent, ServerFrame, Token,
+    User, UserSet, user_name,
+};
+use super::{Action, Actor, Ctx, Fx, State};
+use crate::properties::PropertyId;
+use crate::scenario::AuthReq;
+
+/// The server's state for one connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ServerConn {
+    pub identity: Option<Token>,
+    /// Number of Authenticates accepted on this connection.
+    pub version: u8,
+    /// Subscriptions and the last result sent for each.
+    pub subs: Vec<(QueryId, FnIdx, Option<Outcome>)>,
+    /// The server closed this connection (after an AuthError or an error).
+    pub closed: bool,
+}
+
+/// A connection: the server's state for it and the frames in flight.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Conn {
+    pub id: ConnId,
+    /// The WebSocket handshake completed.
+    pub opened: bool,
+    /// Client -> server, oldest first.
+    pub up: Vec<Sent>,
+    /// Server -> client, oldest first.
+    pub down: Vec<ServerFrame>,
+    pub server: ServerConn,
+}
+
+impl Conn {
+    pub fn new(id: ConnId) -> Conn {
+        Conn {
+            id,
+            opened: false,
+            up: Vec::new(),
+            down: Vec::new(),
+            server: ServerConn::default(),
+        }
+    }
+}
+
+/// Server state shared by all connections.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Server {
+    /// Users whose row exists in `users`.
+    pub rows: UserSet,
+}
+
+impl State {
+    pub(crate) fn server_actions(&self, _ctx: &Ctx, actions: &mut Vec<Action>) {
+        for c in &self.net {
+            if !c.opened || c.server.closed {
+                continue;
+            }
+            if let Some(first) = c.up.first() {
+                actions.push(Action::ServerReceives {
+                    conn: c.id,
+                    reject: false,
+                });
+                if self.budgets.reject_tokens > 0
+                    && matches!(
+                        first.frame,
+                        ClientFrame::Authenticate { token: Some(t), .. } if self.token_valid_now(t)
+                    )
+                {
+                    actions.push(Action::ServerReceives {
+                        conn: c.id,
+                        reject: true,
+                    });
+                }
+            }
+            if self.budgets.expiries > 0
+                && c.server.identity.is_some_and(|t| self.token_valid_now(t))
+            {
+                actions.push(Action::ServerExpires { conn: c.id });
+            }
+        }
+        if self.budgets.socket_drops > 0 {
+            for c in &self.net {
+                if !c.server.closed {
+                    actions.push(Action::NetworkDrops { conn: c.id });
+                }
+            }
+        }
+    }
+
+    /// Whether a token has not expired (time has not passed its `exp`).
+    pub(crate) fn token_valid_now(&self, t: Token) -> bool {
+        self.expired_upto.is_none_or(|e| t.seq > e)
+    }
+
+    fn conn_idx(&self, id: ConnId) -> usize {
+        self.net
+            .iter()
+            .position(|c| c.id == id)
+            .expect("action names an open connection")
+    }
+
+    /// Evaluates `f` as the server would for `identity`, recording what
+    /// properties read. `stamp`: users signed out when the request was sent.
+    fn evaluate(
+        &mut self,
+        ctx: &Ctx,
+        f: FnIdx,
+        identity: Option<Token>,
+        stamp: UserSet,
+        conn: ConnId,
+        fx: &mut Fx,
+    ) -> Outcome {
+        let func = &ctx.functions[f as usize];
+        let user: Option<User> = identity.map(|t| t.user);
+        let outcome = match (func.auth, user) {
+            (AuthReq::None, _) => Outcome::Value {
+                for_user: None,
+                null: false,
+            },
+            (AuthReq::Required | AuthReq::UserRow, None) => {
+                Outcome::Failed(QueryError::Unauthenticated)
+            }
+            (AuthReq::Optional, None) => Outcome::Value {
+                for_user: None,
+                null: true,
+            },
+            (AuthReq::Required, Some(u)) => Outcome::Value {
+                for_user: Some(u),
+                null: false,
+            },
+            (AuthReq::UserRow, Some(u)) => {
+                if self.server.rows & (1 << u) != 0 {
+                    Outcome::Value {
+                        for_user: Some(u),
+                        null: false,
+                    }
+                } else {
+                    Outcome::Failed(QueryError::UserRowMissing)
+                }
+            }
+            (AuthReq::Optional, Some(u)) => Outcome::Value {
+                for_user: Some(u),
+                null: func.reads_users && self.server.rows & (1 << u) == 0,
+            },
+        };
+        let who = match identity {
+            Some(t) => format!("as {} ({t})", user_name(t.user)),
+            None => "with no identity".to_string(),
+        };
+        if matches!(func.auth, AuthReq::Required | AuthReq::UserRow) {
+            self.trigger(PropertyId::QueryRunsAuthenticated);
+            if user.is_none() {
+                self.violate(PropertyId::QueryRunsAuthenticated);
+                fx.violation(
+                    Actor::Server,
+                    Actor::Server,
+                    PropertyId::QueryRunsAuthenticated,
+                    || {
+                        format!(
+                            "evaluates {} {who} on conn {conn}: {}",
+                            ctx.fn_name(f),
+                            outcome.describe()
+                        )
+                    },
+                );
+                return outcome;
+            }
+        }
+        if func.auth == AuthReq::UserRow {
+            if let Some(u) = user {
+                self.trigger(PropertyId::UserRowReady);
+                if self.server.rows & (1 << u) == 0 {
+                    self.violate(PropertyId::UserRowReady);
+                    fx.violation(
+                        Actor::Server,
+                        Actor::Server,
+                        PropertyId::UserRowReady,
+                        || {
+                            format!(
+                                "evaluates {} as {} before {}'s user row exists",
+                                ctx.fn_name(f),
+                                user_name(u),
+                                user_name(u)
+                            )
+                        },
+                    );
+                    return outcome;
+                }
+            }
+        }
+        if let Some(u) = user {
+            if stamp & (1 << u) != 0 {
+                self.violate(PropertyId::NoStaleIdentity);
+                fx.violation(Actor::Server, Actor::Server, PropertyId::NoStaleIdentity, || {
+                    format!(
+                        "evaluates {} as {} for a request sent after {}'s sign-out was committed",
+                        ctx.fn_name(f),
+                        user_name(u),
+                        user_name(u)
+                    )
+                });
+                return outcome;
+            }
+        }
+        fx.note(Actor::Server, Actor::Server, || {
+            format!("evaluates {} {who}: {}", ctx.fn_name(f), outcome.describe())
+        });
+        outcome
+    }
+
+    /// Re-runs subscriptions of connection `ci` selected by `which`, returning
+    /// the changed results (a Transition carries only what changed).
+    fn rerun(
+        &mut self,
+        ctx: &Ctx,
+        ci: usize,
+        stamp: UserSet,
+        which: impl Fn(&Ctx, FnIdx) -> bool,
+        fx: &mut Fx,
+    ) -> Vec<(QueryId, Option<Outcome>)> {
+        let identity = self.net[ci].server.identity;
+        let conn = self.net[ci].id;
+        let subs = self.net[ci].server.subs.clone();
+        let mut changed = Vec::new();
+        let mut new_subs = Vec::with_capacity(subs.len());
+        for (q, f, last) in subs {
+            if which(ctx, f) {
+                let o = self.evaluate(ctx, f, identity, stamp, conn, fx);
+                if last != Some(o) {
+                    changed.push((q, Some(o)));
+                }
+                new_subs.push((q, f, Some(o)));
+            } else {
+                new_subs.push((q, f, last));
+            }
+        }
+        self.net[ci].server.subs = new_subs;
+        changed
+    }
+
+    /// AuthError then close: the server stops reading this connection.
+    fn auth_error_and_close(&mut self, ci: usize, update_attempted: bool) {
+        let c = &mut self.net[ci];
+        c.down.push(ServerFrame::AuthError {
+            update_attempted,
+            base: c.server.version,
+        });
+        c.down.push(ServerFrame::Close);
+        c.server.closed = true;
+        c.up.clear();
+    }
+
+    /// The server handles the next client frame on `conn`.
+    pub(crate) fn server_receives(
+        &mut self,
+        ctx: &Ctx,
+        conn: ConnId,
+        reject: bool,
+        fx: &mut Fx,
+    ) -> bool {
+        let ci = self.conn_idx(conn);
+        let sent = self.net[ci].up.remove(0);
+        if fx.on() {
+            let d = sent.frame.describe(&|f| ctx.fn_short(f));
+            let note = match (&sent.frame, self.net[ci].server.version) {
+                (ClientFrame::ModifyQuerySet(_), 0) => " (no Authenticate yet)",
+                _ => "",
+            };
+            fx.note(Actor::Client, Actor::Server, || format!("{d}{note}"));
+        }
+        let stamp = sent.signed_out_at_send;
+        match sent.frame {
+            ClientFrame::Connect => {}
+            ClientFrame::Authenticate { token, base } => {
+                if let Some(t) = token {
+                    if reject || !self.token_valid_now(t) {
+                        if reject {
+                            self.budgets.reject_tokens -= 1;
+                        }
+                        fx.note(Actor::Server, Actor::Server, || {
+                            if reject {
+                                format!("rejects {t}")
+                            } else {
+                                format!("rejects {t}: expired")
+                            }
+                        });
+                        self.auth_error_and_close(ci, true);
+                        return true;
+                    }
+                }
+                let v = self.net[ci].server.version;
+                if base != v {
+                    fx.note(Actor::Server, Actor::Server, || {
+                        format!(
+                            "Authenticate baseVersion {base} != {v}: closes (InternalServerError)"
+                        )
+                    });
+                    let c = &mut self.net[ci];
+                    c.down.push(ServerFrame::Close);
+                    c.server.closed = true;
+                    c.up.clear();
+                    return true;
+                }
+                self.net[ci].server.identity = token;
+                self.net[ci].server.version = v + 1;
+                let results = self.rerun(ctx, ci, stamp, |_, _| true, fx);
+                self.net[ci].down.push(ServerFrame::Transition {
+                    start: v,
+                    end: v + 1,
+                    results,
+                });
+            }
+            ClientFrame::ModifyQuerySet(mods) => {
+                let identity = self.net[ci].server.identity;
+                let mut results = Vec::new();
+                for m in mods {
+                    match m {
+                        QueryMod::Add(q, f) => {
+                            let o = self.evaluate(ctx, f, identity, stamp, conn, fx);
+                            self.net[ci].server.subs.push((q, f, Some(o)));
+                            results.push((q, Some(o)));
+                        }
+                        QueryMod::Remove(q) => {
+                            self.net[ci].server.subs.retain(|(id, _, _)| *id != q);
+                            results.push((q, None));
+                        }
+                    }
+                }
+                let v = self.net[ci].server.version;
+                self.net[ci].down.push(ServerFrame::Transition {
+                    start: v,
+                    end: v,
+                    results,
+                });
+            }
+            ClientFrame::StoreUser { request } => {
+                let identity = self.net[ci].server.identity;
+                let store = crate::model::USERS_STORE;
+                match identity {
+                    Some(t) => {
+                        if stamp & (1 << t.user) != 0 {
+                            self.violate(PropertyId::NoStaleIdentity);
+                            fx.violation(Actor::Server, Actor::Server, PropertyId::NoStaleIdentity, || {
+                                format!("runs {store} as {} for a request sent after {}'s sign-out was committed", user_name(t.user), user_name(t.user))
+                            });
+                        }
+                        let new_row = self.server.rows & (1 << t.user) == 0;
+                        self.server.rows |= 1 << t.user;
+                        fx.note(Actor::Server, Actor::Server, || {
+                            format!(
+                                "runs {store} as {}: row {}",
+                                user_name(t.user),
+                                if new_row { "inserted" } else { "exists" }
+                            )
+                        });
+                        self.net[ci].down.push(ServerFrame::StoreResponse {
+                            request,
+                            success: true,
+                        });
+                        if new_row {
+                            self.users_table_changed(ctx, stamp, fx);
+                        }
+                    }
+                    None => {
+                        self.trigger(PropertyId::QueryRunsAuthenticated);
+                        self.violate(PropertyId::QueryRunsAuthenticated);
+                        fx.violation(
+                            Actor::Server,
+                            Actor::Server,
+                            PropertyId::QueryRunsAuthenticated,
+                            || format!("runs {store} with no identity: Unauthenticated"),
+                        );
+                        self.net[ci].down.push(ServerFrame::StoreResponse {
+                            request,
+                            success: false,
+                        });
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// A write to `users` re-runs the subscriptions that read it, on every
+    /// connection the server still serves.
+    fn users_table_changed(&mut self, ctx: &Ctx, stamp: UserSet, fx: &mut Fx) {
+        for ci in 0..self.net.len() {
+            if self.net[ci].server.closed || !self.net[ci].opened {
+                continue;
+            }
+            let results = self.rerun(
+                ctx,
+                ci,
+                stamp,
+                |ctx, f| ctx.functions[f as usize].reads_users,
+                fx,
+            );
+            if !results.is_empty() {
+                let v = self.net[ci].server.version;
+                self.net[ci].down.push(ServerFrame::Transition {
+                    start: v,
+                    end: v,
+                    results,
+                });
+            }
+        }
+    }
+
+    /// Fault: building a Transition, the server finds the token expired.
+    pub(crate) fn server_expires(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+        self.budgets.expiries -= 1;
+        let ci = self.conn_idx(conn);
+        let t = self.net[ci]
+            .server
+            .identity
+            .expect("expiry needs an identity");
+        self.expired_upto = Some(self.expired_upto.map_or(t.seq, |e| e.max(t.seq)));
+        fx.note(Actor::Server, Actor::Server, || {
+            format!("finds {t} expired (and every token issued before it)")
+        });
+        self.auth_error_and_close(ci, false);
+        true
+    }
+
+    /// Fault: the socket breaks; everything in flight on it is lost.
+    pub(crate) fn network_drops(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+        self.budgets.socket_drops -= 1;
+        self.net.retain(|c| c.id != conn);
+        fx.note(Actor::Server, Actor::Client, || {
+            format!("socket drop: conn {conn} lost with everything in flight")
+        });
+        self.client_socket_dropped(conn, fx);
+        true
+    }
+}

@@ -1,0 +1,541 @@
+//! Scenario files (`models/*.toml`): the public configuration contract.
+//!
+//! A scenario names the auth provider and its token behaviour, the client
+//! options, the app's components and their gates, the fault budgets and the
+//! expected verdicts. Keys are a public interface: new keys may be added,
+//! existing ones are never renamed. Every struct denies unknown fields so a
+//! typo is an error with a position, never a silently ignored key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::properties::{PropertyId, Verdict};
+
+/// The largest fault budget accepted for any one fault.
+pub const MAX_BUDGET: u8 = 3;
+/// The largest `instances` accepted for one component.
+pub const MAX_INSTANCES: u8 = 6;
+/// The largest number of component instances in one scenario.
+pub const MAX_COMPONENT_INSTANCES: usize = 8;
+
+/// A scenario file as written.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    #[serde(default)]
+    pub provider: ProviderCfg,
+    #[serde(default)]
+    pub client: ClientCfg,
+    #[serde(default)]
+    pub app: AppCfg,
+    #[serde(default)]
+    pub faults: Faults,
+    #[serde(default, rename = "function")]
+    pub functions: Vec<FunctionCfg>,
+    #[serde(default, rename = "component")]
+    pub components: Vec<ComponentCfg>,
+    #[serde(default)]
+    pub check: CheckCfg,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expect: BTreeMap<Spanned<String>, Verdict>,
+}
+
+/// Which auth provider integration feeds `ConvexProviderWithAuth`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    BetterAuth,
+    Clerk,
+    Authkit,
+    ConvexAuth,
+    #[default]
+    Custom,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::BetterAuth => "better-auth",
+            Kind::Clerk => "clerk",
+            Kind::Authkit => "authkit",
+            Kind::ConvexAuth => "convex-auth",
+            Kind::Custom => "custom",
+        }
+    }
+}
+
+/// The provider's session when the page first renders.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum AtLoad {
+    /// Loading at the first render; resolves to signed in as A afterwards.
+    Loading,
+    SignedIn,
+    SignedOut,
+}
+
+/// What `fetchAccessToken({forceRefreshToken: true})` yields while signed in.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForcedRefresh {
+    /// A newly issued token.
+    New,
+    /// The token the provider already holds for this session.
+    Same,
+    /// The last token the provider handed out, whoever it was for.
+    Stale,
+}
+
+/// What `fetchAccessToken` yields after sign-out.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum AfterSignOut {
+    Null,
+    /// The last token handed out (a cache that survives sign-out).
+    Stale,
+}
+
+/// When the provider hook hands `ConvexProviderWithAuth` a new
+/// `fetchAccessToken` function (a new identity re-runs both auth effects).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum RebuildFetcher {
+    Never,
+    OnSessionChange,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderCfg {
+    #[serde(default)]
+    pub kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_load: Option<AtLoad>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssr_token: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub sign_in: bool,
+    #[serde(default)]
+    pub sign_out: bool,
+    #[serde(default)]
+    pub switch_user: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_refresh: Option<ForcedRefresh>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_sign_out: Option<AfterSignOut>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuild_fetcher: Option<RebuildFetcher>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCfg {
+    #[serde(default)]
+    pub expect_auth: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AppCfg {
+    #[serde(default)]
+    pub store_user: bool,
+}
+
+/// Fault budgets: each fault may happen up to N times, at any moment.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    #[serde(default = "zero")]
+    pub socket_drops: Spanned<u8>,
+    #[serde(default = "zero")]
+    pub refreshes: Spanned<u8>,
+    #[serde(default = "zero")]
+    pub expiries: Spanned<u8>,
+    #[serde(default = "zero")]
+    pub reject_tokens: Spanned<u8>,
+    #[serde(default = "zero")]
+    pub transient_null: Spanned<u8>,
+}
+
+fn zero() -> Spanned<u8> {
+    Spanned::new(0..0, 0)
+}
+
+impl Default for Faults {
+    fn default() -> Faults {
+        Faults {
+            socket_drops: zero(),
+            refreshes: zero(),
+            expiries: zero(),
+            reject_tokens: zero(),
+            transient_null: zero(),
+        }
+    }
+}
+
+/// How a Convex function treats the caller's identity.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthReq {
+    /// Ignores identity.
+    None,
+    /// Throws "Unauthenticated" without identity.
+    Required,
+    /// Throws without identity, and throws when the caller's `users` row is missing.
+    UserRow,
+    /// Returns null without identity.
+    Optional,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionCfg {
+    pub name: Spanned<String>,
+    pub auth: AuthReq,
+}
+
+/// How a component decides whether to pass its arguments or `"skip"`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Gate {
+    /// `useQuery(fn, args)`.
+    None,
+    /// Gated on the provider's own signed-in state (`useSession()`, Clerk `useAuth().isSignedIn`).
+    Provider,
+    /// `useQuery(fn, useConvexAuth().isAuthenticated ? args : "skip")`.
+    ConvexAuth,
+    /// Rendered inside `<Authenticated>`.
+    Authenticated,
+    /// Waits for `isAuthenticated` and the user row (`useCurrentUser`).
+    CurrentUser,
+}
+
+impl Gate {
+    pub const ALL: [Gate; 5] = [
+        Gate::None,
+        Gate::Provider,
+        Gate::ConvexAuth,
+        Gate::Authenticated,
+        Gate::CurrentUser,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gate::None => "none",
+            Gate::Provider => "provider",
+            Gate::ConvexAuth => "convex-auth",
+            Gate::Authenticated => "authenticated",
+            Gate::CurrentUser => "current-user",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentCfg {
+    pub name: Spanned<String>,
+    pub query: Spanned<String>,
+    #[serde(default = "default_gate")]
+    pub gate: Spanned<Gate>,
+    #[serde(default = "default_instances")]
+    pub instances: Spanned<u8>,
+}
+
+fn default_gate() -> Spanned<Gate> {
+    Spanned::new(0..0, Gate::None)
+}
+fn default_instances() -> Spanned<u8> {
+    Spanned::new(0..0, 1)
+}
+
+/// Exploration strategy of the checker.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    #[default]
+    Bfs,
+    Dfs,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckCfg {
+    #[serde(default)]
+    pub strategy: Strategy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<usize>,
+}
+
+/// A scenario error: where it is and what would have been accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The offending source line, for display.
+    pub source_line: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        if !self.source_line.is_empty() {
+            let gutter = self.line.to_string().len();
+            write!(
+                f,
+                "\n{:gutter$} |\n{} | {}\n{:gutter$} | {:>col$}",
+                "",
+                self.line,
+                self.source_line,
+                "",
+                "^",
+                col = self.column
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Errors reading scenario files: I/O, or one or more positioned errors.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<ScenarioError>),
+}
+
+/// Line and column (1-based, in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize, String) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = text[line_start..offset].chars().count() + 1;
+    let line_end = text[line_start..]
+        .find('\n')
+        .map(|i| line_start + i)
+        .unwrap_or(text.len());
+    (
+        line,
+        column,
+        text[line_start..line_end].trim_end().to_string(),
+    )
+}
+
+fn error_at(
+    path: &Path,
+    text: &str,
+    span: std::ops::Range<usize>,
+    message: String,
+) -> ScenarioError {
+    let (line, column, source_line) = line_col(text, span.start);
+    ScenarioError {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+        source_line,
+    }
+}
+
+impl Scenario {
+    /// Parses and validates a scenario; `path` is used in error messages only.
+    pub fn parse(path: &Path, text: &str) -> Result<Scenario, Vec<ScenarioError>> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().replace('\n', " ");
+            vec![error_at(path, text, span, message)]
+        })?;
+        let errors = scenario.validate(path, text);
+        if errors.is_empty() {
+            Ok(scenario)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            LoadError::Invalid(vec![error_at(
+                path,
+                &text,
+                offset..offset,
+                "invalid UTF-8: a scenario file must be UTF-8 text".to_string(),
+            )])
+        })?;
+        Scenario::parse(path, &text).map_err(LoadError::Invalid)
+    }
+
+    fn validate(&self, path: &Path, text: &str) -> Vec<ScenarioError> {
+        let mut errors = Vec::new();
+        let mut err = |span: std::ops::Range<usize>, msg: String| {
+            errors.push(error_at(path, text, span, msg));
+        };
+        if self.name.trim().is_empty() {
+            err(0..0, "`name` must not be empty".to_string());
+        }
+        let budgets = [
+            ("socket_drops", &self.faults.socket_drops),
+            ("refreshes", &self.faults.refreshes),
+            ("expiries", &self.faults.expiries),
+            ("reject_tokens", &self.faults.reject_tokens),
+            ("transient_null", &self.faults.transient_null),
+        ];
+        for (key, value) in budgets {
+            if *value.get_ref() > MAX_BUDGET {
+                err(
+                    value.span(),
+                    format!(
+                        "faults.{key} = {} is out of range: budgets are 0 to {MAX_BUDGET}",
+                        value.get_ref()
+                    ),
+                );
+            }
+        }
+        if let Some(ssr) = &self.provider.ssr_token {
+            if *ssr.get_ref() && matches!(self.provider.kind, Kind::Clerk | Kind::Authkit) {
+                err(
+                    ssr.span(),
+                    format!(
+                        "ssr_token = true is not supported for kind = \"{}\": its React provider takes no initial token; accepted with ssr_token: better-auth, convex-auth, custom",
+                        self.provider.kind.as_str()
+                    ),
+                );
+            }
+        }
+        let mut seen_fns: BTreeMap<&str, ()> = BTreeMap::new();
+        for f in &self.functions {
+            let name = f.name.get_ref().as_str();
+            if name.is_empty() {
+                err(f.name.span(), "function name must not be empty".to_string());
+            } else if is_reserved_function(name) {
+                err(
+                    f.name.span(),
+                    format!(
+                        "function `{name}` is reserved: the model defines it when [app] store_user = true"
+                    ),
+                );
+            } else if seen_fns.insert(name, ()).is_some() {
+                err(f.name.span(), format!("duplicate function `{name}`"));
+            }
+        }
+        let mut seen_comps: BTreeMap<&str, ()> = BTreeMap::new();
+        let mut total_instances = 0usize;
+        for c in &self.components {
+            let name = c.name.get_ref().as_str();
+            if name.is_empty() {
+                err(
+                    c.name.span(),
+                    "component name must not be empty".to_string(),
+                );
+            } else if seen_comps.insert(name, ()).is_some() {
+                err(c.name.span(), format!("duplicate component `{name}`"));
+            }
+            let q = c.query.get_ref().as_str();
+            if !seen_fns.contains_key(q) {
+                let known: Vec<&str> = seen_fns.keys().copied().collect();
+                err(
+                    c.query.span(),
+                    if known.is_empty() {
+                        format!(
+                            "component `{name}` queries unknown function `{q}`: no [[function]] is declared"
+                        )
+                    } else {
+                        format!(
+                            "component `{name}` queries unknown function `{q}`; declared functions: {}",
+                            known.join(", ")
+                        )
+                    },
+                );
+            }
+            if *c.gate.get_ref() == Gate::CurrentUser && !self.app.store_user {
+                err(
+                    c.gate.span(),
+                    "gate = \"current-user\" needs [app] store_user = true: useCurrentUser waits for the row that users.store writes".to_string(),
+                );
+            }
+            let n = *c.instances.get_ref();
+            if n == 0 || n > MAX_INSTANCES {
+                err(
+                    c.instances.span(),
+                    format!("instances = {n} is out of range: 1 to {MAX_INSTANCES}"),
+                );
+            }
+            total_instances += n as usize;
+        }
+        if total_instances > MAX_COMPONENT_INSTANCES {
+            err(
+                0..0,
+                format!(
+                    "{total_instances} component instances in all; at most {MAX_COMPONENT_INSTANCES} are supported"
+                ),
+            );
+        }
+        for key in self.expect.keys() {
+            if PropertyId::parse(key.get_ref()).is_none() {
+                err(
+                    key.span(),
+                    format!(
+                        "unknown property `{}` in [expect]; known properties: {}",
+                        key.get_ref(),
+                        PropertyId::ALL.map(|p| p.as_str()).join(", ")
+                    ),
+                );
+            }
+        }
+        errors
+    }
+
+    /// The expected verdict per property, as declared in `[expect]`.
+    pub fn expectations(&self) -> BTreeMap<PropertyId, Verdict> {
+        self.expect
+            .iter()
+            .filter_map(|(k, v)| PropertyId::parse(k.get_ref()).map(|p| (p, *v)))
+            .collect()
+    }
+
+    /// A reproducibility hash: FNV-1a over the canonical JSON form of the
+    /// scenario and the model version. Equal hashes mean equal inputs.
+    pub fn hash(&self) -> String {
+        let canonical = serde_json::to_string(self).expect("scenario serializes");
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in crate::MODEL_VERSION.bytes().chain(canonical.bytes()) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// Functions the model defines itself when `store_user` is on.
+pub fn is_reserved_function(name: &str) -> bool {
+    name == crate::model::USERS_CURRENT || name == crate::model::USERS_STORE
+}

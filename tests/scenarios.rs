@@ -1,0 +1,87 @@
+//! Every scenario in `models/` against its `[expect]`.
+
+use authrace::check::{CheckOptions, check};
+use authrace::properties::Verdict;
+
+use crate::common::{model_files, root};
+
+#[test]
+fn every_model_matches_its_expectations() {
+    let files = model_files();
+    assert!(!files.is_empty(), "models/ holds scenarios");
+    let mut failures = Vec::new();
+    for f in &files {
+        let s = authrace::scenario::Scenario::load(f).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !s.expect.is_empty(),
+            "{}: every scenario in models/ declares [expect]",
+            f.display()
+        );
+        let r = check(f, &s, &CheckOptions::default());
+        assert!(r.complete, "{}: exploration incomplete", f.display());
+        for p in &r.properties {
+            if p.mismatch() {
+                failures.push(format!(
+                    "{}: {} is {} but [expect] says {}",
+                    f.strip_prefix(root()).unwrap_or(f).display(),
+                    p.id,
+                    p.verdict,
+                    p.expected.unwrap()
+                ));
+            }
+            if p.verdict == Verdict::Violated {
+                assert!(p.trace.as_ref().is_some_and(|t| !t.is_empty()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The seed: the query's ModifyQuerySet reaches the server before any
+/// Authenticate, and the shortest trace says so at its last step.
+#[test]
+fn seed_trace_shows_query_before_authenticate() {
+    let s = crate::common::load("models/seed-better-auth-ungated.toml");
+    let r = crate::common::run(&s);
+    let p = r.property(authrace::properties::PropertyId::QueryRunsAuthenticated);
+    assert_eq!(p.verdict, Verdict::Violated);
+    let trace = p.trace.as_ref().unwrap();
+    let last = trace.last().unwrap();
+    assert_eq!(last.actor, "Client -> Server");
+    assert!(
+        last.action
+            .starts_with("ModifyQuerySet +listOrganizations (no Authenticate yet)")
+    );
+    assert!(
+        trace.iter().all(|s| !s.action.starts_with("Authenticate")),
+        "no Authenticate reaches the server before the query"
+    );
+    assert_eq!(
+        trace.len(),
+        4,
+        "commit, socket opens, Connect, ModifyQuerySet"
+    );
+}
+
+/// The same app with the provider already signed in at the first render:
+/// FirstEffect's setAuth pauses the socket before the child subscribes.
+#[test]
+fn signed_in_at_load_is_safe_without_faults() {
+    let s = crate::common::parse(
+        r#"
+name = "signed in at load"
+[provider]
+kind = "better-auth"
+at_load = "signed-in"
+[[function]]
+name = "q:list"
+auth = "required"
+[[component]]
+name = "List"
+query = "q:list"
+"#,
+    );
+    let r = crate::common::run(&s);
+    let p = r.property(authrace::properties::PropertyId::QueryRunsAuthenticated);
+    assert_eq!(p.verdict, Verdict::Holds, "{}", r.render_text());
+}

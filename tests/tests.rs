@@ -1,0 +1,4 @@
+//! The integration tests: one binary, modules by capability.
+
+mod common;
+mod scenarios;
