@@ -83,6 +83,12 @@ impl PropertyReport {
     pub fn mismatch(&self) -> bool {
         self.expected.is_some_and(|e| e != self.verdict)
     }
+
+    /// A decided verdict that differs from `[expect]` (an `unknown` verdict
+    /// is a limit, not a disagreement).
+    pub fn decided_mismatch(&self) -> bool {
+        self.verdict != Verdict::Unknown && self.mismatch()
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -111,7 +117,7 @@ impl Report {
     pub fn outcome(&self) -> Outcome {
         let has_expect = self.properties.iter().any(|p| p.expected.is_some());
         let failed = if has_expect {
-            self.properties.iter().any(|p| p.mismatch())
+            self.properties.iter().any(|p| p.decided_mismatch())
         } else {
             self.properties
                 .iter()

@@ -1,4 +1,6 @@
 //! The integration tests: one binary, modules by capability.
 
+mod cli;
 mod common;
+mod pins;
 mod scenarios;

@@ -233,7 +233,8 @@ impl State {
 
         // stable-auth: true -> false while signed in as the same user.
         if prev.is_some_and(|p| p.is_authenticated) && !new.is_authenticated {
-            if let (Some(u), Some(v)) = (self.app.authenticated_as, new.session.user()) {
+            if let (Some(u), Some(v)) = (self.app.authenticated_as, self.provider.effective_user())
+            {
                 if u == v {
                     self.violate(PropertyId::StableAuth);
                     fx.violation(Actor::React, Actor::React, PropertyId::StableAuth, || {
@@ -247,7 +248,7 @@ impl State {
         }
         if new.is_authenticated {
             self.trigger(PropertyId::StableAuth);
-            self.app.authenticated_as = new.session.user();
+            self.app.authenticated_as = self.provider.effective_user();
         }
 
         // no-stale-identity bookkeeping: sign-outs and switches the app committed.

@@ -93,6 +93,16 @@ pub enum Cont {
     Reauth,
 }
 
+/// How a token request settled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Answer {
+    /// The promise resolved with a token or null.
+    Token(Option<Token>),
+    /// The promise rejected (Convex Auth's `fetchAccessToken` throws on
+    /// network and server errors; nothing in the client catches it).
+    Threw,
+}
+
 /// A token request in flight (`fetchTokenAndGuardAgainstRace`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Fetch {
@@ -101,7 +111,7 @@ pub struct Fetch {
     pub forced: bool,
     pub cont: Cont,
     /// `None` until the provider answers.
-    pub answer: Option<Option<Token>>,
+    pub answer: Option<Answer>,
 }
 
 /// An entry of `LocalSyncState.querySet`.
@@ -649,9 +659,10 @@ impl State {
         }
         // A stale fetch whose continuation does nothing once stale need not
         // be kept after the provider answered it.
-        self.client
-            .fetches
-            .retain(|f| f.cont == Cont::SetConfigRefetch || f.answer.is_none());
+        self.client.fetches.retain(|f| {
+            f.answer.is_none()
+                || (f.cont == Cont::SetConfigRefetch && f.answer != Some(Answer::Threw))
+        });
         self.client.fetches.push(Fetch {
             current: true,
             forced,
@@ -666,7 +677,19 @@ impl State {
     /// The continuation of the `await fetchToken(...)` of fetch `i`.
     pub(crate) fn token_resolves(&mut self, ctx: &Ctx, i: usize, fx: &mut Fx) -> bool {
         let f = self.client.fetches.remove(i);
-        let token = f.answer.expect("only answered fetches resolve");
+        let token = match f.answer.expect("only answered fetches resolve") {
+            Answer::Token(t) => t,
+            Answer::Threw => {
+                // `await fetchToken(...)` rethrows: the async function (and
+                // `setConfig` awaiting `refetchToken`) rejects; nothing after
+                // the await runs, so a paused socket stays paused and a
+                // stopped one stays stopped.
+                fx.note(Actor::Client, Actor::Client, || {
+                    "fetchAccessToken threw: the awaiting auth flow rejects (uncaught)".to_string()
+                });
+                return true;
+            }
+        };
         if !f.current {
             fx.note(Actor::Client, Actor::Client, || {
                 "token from an outdated config version: discarded".to_string()

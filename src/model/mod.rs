@@ -94,6 +94,8 @@ pub struct Ctx {
     /// and `isLoading = isSessionPending && !cachedToken`, where `cachedToken`
     /// is the value captured by the memoised hook at the first render.
     pub hook_sees_initial_token: bool,
+    /// A failed token request rejects (Convex Auth) instead of yielding null.
+    pub errors_throw: bool,
     pub expect_auth: bool,
     pub store_user: bool,
     pub budgets: Budgets,
@@ -173,6 +175,7 @@ impl Ctx {
             rebuild_fetcher: p.rebuild_fetcher.unwrap_or(d.rebuild_fetcher),
             non_forced: d.non_forced,
             hook_sees_initial_token: d.hook_sees_initial_token,
+            errors_throw: d.errors_throw,
             expect_auth: s.client.expect_auth,
             store_user: s.app.store_user,
             budgets: Budgets {

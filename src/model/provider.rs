@@ -24,6 +24,7 @@
 //!   return the in-memory token without an expiry check; forced fetches
 //!   refresh; the fetcher never changes.
 
+use super::client::Answer;
 use super::msg::{Token, User, user_name};
 use super::{Actor, Anomaly, Ctx, Fx, NonForced, State};
 use crate::scenario::{AfterSignOut, AtLoad, ForcedRefresh, Kind, RebuildFetcher};
@@ -61,6 +62,8 @@ pub struct KindDefaults {
     pub rebuild_fetcher: RebuildFetcher,
     pub non_forced: NonForced,
     pub hook_sees_initial_token: bool,
+    /// A failed token request rejects instead of resolving to null.
+    pub errors_throw: bool,
 }
 
 impl KindDefaults {
@@ -72,6 +75,7 @@ impl KindDefaults {
             rebuild_fetcher: RebuildFetcher::Never,
             non_forced: NonForced::Cached,
             hook_sees_initial_token: false,
+            errors_throw: false,
         };
         match kind {
             Kind::BetterAuth => KindDefaults {
@@ -90,6 +94,7 @@ impl KindDefaults {
             },
             Kind::ConvexAuth => KindDefaults {
                 non_forced: NonForced::CachedIgnoringExpiry,
+                errors_throw: true,
                 ..base
             },
             Kind::Custom => base,
@@ -148,6 +153,16 @@ impl Provider {
         }
     }
 
+    /// The user the provider vouches for: the signed-in user, or A while a
+    /// page server-rendered with A's token loads.
+    pub fn effective_user(&self) -> Option<User> {
+        match self.session {
+            Session::SignedIn(u) => Some(u),
+            Session::Loading if self.initial.is_some() => Some(0),
+            _ => None,
+        }
+    }
+
     /// `useAuth()` as `ConvexProviderWithAuth` calls it.
     pub fn hook(&self, ctx: &Ctx) -> Hook {
         let signed_in = self.session.user().is_some();
@@ -197,8 +212,11 @@ impl State {
     pub(crate) fn provider_actions(&self, ctx: &Ctx, actions: &mut Vec<super::Action>) {
         use super::Action;
         let p = &self.provider;
-        // The session resolves only after the app has rendered once.
-        if p.session == Session::Loading && self.app.committed.is_some() {
+        // The session resolves, and the user acts, only once the page has rendered.
+        if self.app.committed.is_none() {
+            return;
+        }
+        if p.session == Session::Loading {
             actions.push(Action::ProviderResolves);
         }
         match p.session {
@@ -219,6 +237,11 @@ impl State {
             }
             Session::Loading => {}
         }
+        self.provider_answer_actions(actions);
+    }
+
+    fn provider_answer_actions(&self, actions: &mut Vec<super::Action>) {
+        use super::Action;
         for (i, f) in self.client.fetches.iter().enumerate() {
             if f.answer.is_none() {
                 actions.push(Action::ProviderAnswers {
@@ -243,10 +266,13 @@ impl State {
         )
     }
 
-    /// A session change ends the stretch `stable-auth` watches.
+    /// A change of the provider's user ends the stretch `stable-auth` watches.
     fn session_changes(&mut self, ctx: &Ctx, session: Session) {
+        let before = self.provider.effective_user();
         self.provider.change_session(ctx, session);
-        self.app.authenticated_as = None;
+        if self.provider.effective_user() != before {
+            self.app.authenticated_as = None;
+        }
     }
 
     pub(crate) fn provider_resolves(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
@@ -300,16 +326,21 @@ impl State {
         let forced = self.client.fetches[i].forced;
         let answer = if transient_null {
             self.budgets.transient_null -= 1;
-            None
+            if ctx.errors_throw {
+                Answer::Threw
+            } else {
+                Answer::Token(None)
+            }
         } else {
-            self.token_answer(ctx, forced)
+            Answer::Token(self.token_answer(ctx, forced))
         };
         self.client.fetches[i].answer = Some(answer);
         fx.note(Actor::Provider, Actor::Client, || {
             let what = match answer {
-                Some(t) => t.to_string(),
-                None if transient_null => "null (transient failure)".to_string(),
-                None => "null".to_string(),
+                Answer::Token(Some(t)) => t.to_string(),
+                Answer::Token(None) if transient_null => "null (transient failure)".to_string(),
+                Answer::Token(None) => "null".to_string(),
+                Answer::Threw => "an exception (transient failure)".to_string(),
             };
             format!("fetchAccessToken({{forceRefreshToken:{forced}}}) answers {what}")
         });
