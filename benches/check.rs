@@ -28,9 +28,7 @@ fn main() {
     let mut all = Vec::new();
     files(&root.join("models"), &mut all);
     let runs = 7;
-    println!(
-        "| scenario | unique states | median ms | unique states / s |\n|---|---:|---:|---:|"
-    );
+    println!("| scenario | unique states | median ms | unique states / s |\n|---|---:|---:|---:|");
     let mut total = Duration::ZERO;
     for f in &all {
         let s = Scenario::load(f).expect("valid scenario");
@@ -53,5 +51,8 @@ fn main() {
             unique as f64 / median.as_secs_f64()
         );
     }
-    println!("\nwhole folder (sum of medians): {:.1} ms", total.as_secs_f64() * 1e3);
+    println!(
+        "\nwhole folder (sum of medians): {:.1} ms",
+        total.as_secs_f64() * 1e3
+    );
 }

@@ -139,6 +139,11 @@ pub struct ProviderCfg {
 pub struct ClientCfg {
     #[serde(default)]
     pub expect_auth: bool,
+    /// `BaseConvexClientOptions.initialAuthTokenReuse`: after the server
+    /// confirms the cached token, schedule the refetch instead of refetching
+    /// at once.
+    #[serde(default)]
+    pub initial_token_reuse: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

@@ -2,5 +2,6 @@
 
 mod cli;
 mod common;
+mod keys;
 mod pins;
 mod scenarios;

@@ -823,7 +823,7 @@ impl State {
     }
 
     /// `AuthenticationManager.onTransition`.
-    fn auth_on_transition(&mut self, start: u8, end: u8, fx: &mut Fx) {
+    fn auth_on_transition(&mut self, ctx: &Ctx, start: u8, end: u8, fx: &mut Fx) {
         if end < self.client.identity_version {
             return; // stale: the client moved on to a newer identity version
         }
@@ -832,10 +832,18 @@ impl State {
         }
         match self.client.auth_state {
             AuthState::WaitingForServerConfirmationOfCachedToken { .. } => {
-                fx.note(Actor::Client, Actor::Client, || {
-                    "server confirmed the cached token: forced refetch".to_string()
-                });
-                self.refetch_token(Cont::Refetch, fx);
+                if ctx.initial_token_reuse && self.client.auth.is_some() {
+                    fx.note(Actor::Client, Actor::Client, || {
+                        "server confirmed the cached token: refetch scheduled (initialAuthTokenReuse)"
+                            .to_string()
+                    });
+                    self.schedule_token_refetch();
+                } else {
+                    fx.note(Actor::Client, Actor::Client, || {
+                        "server confirmed the cached token: forced refetch".to_string()
+                    });
+                    self.refetch_token(Cont::Refetch, fx);
+                }
                 self.on_auth_change(true, fx);
             }
             AuthState::WaitingForServerConfirmationOfFreshToken { .. } => {
@@ -972,7 +980,7 @@ impl State {
     }
 
     /// The client's `ws.onmessage` / `ws.onclose` for the next frame on `conn`.
-    pub(crate) fn client_receives(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+    pub(crate) fn client_receives(&mut self, ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
         let frame = {
             let c = self
                 .conn_mut(conn)
@@ -997,7 +1005,7 @@ impl State {
                 end,
                 results,
             } => {
-                self.auth_on_transition(start, end, fx);
+                self.auth_on_transition(ctx, start, end, fx);
                 if self.anomaly.is_some() {
                     return true;
                 }

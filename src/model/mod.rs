@@ -97,6 +97,7 @@ pub struct Ctx {
     /// A failed token request rejects (Convex Auth) instead of yielding null.
     pub errors_throw: bool,
     pub expect_auth: bool,
+    pub initial_token_reuse: bool,
     pub store_user: bool,
     pub budgets: Budgets,
     pub functions: Vec<Function>,
@@ -177,6 +178,7 @@ impl Ctx {
             hook_sees_initial_token: d.hook_sees_initial_token,
             errors_throw: d.errors_throw,
             expect_auth: s.client.expect_auth,
+            initial_token_reuse: s.client.initial_token_reuse,
             store_user: s.app.store_user,
             budgets: Budgets {
                 socket_drops: *s.faults.socket_drops.get_ref(),

@@ -270,6 +270,10 @@ impl State {
     fn session_changes(&mut self, ctx: &Ctx, session: Session) {
         let before = self.provider.effective_user();
         self.provider.change_session(ctx, session);
+        // `no-stale-identity` watches U from the committed sign-out until U signs in again.
+        if let Some(u) = session.user() {
+            self.app.signed_out &= !(1 << u);
+        }
         if self.provider.effective_user() != before {
             self.app.authenticated_as = None;
         }
