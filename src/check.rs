@@ -256,3 +256,16 @@ pub fn replay(model: &AuthModel, actions: &[Action]) -> Option<crate::model::Sta
     }
     Some(s)
 }
+
+/// A witness that a property is exercised: the shortest path to a state
+/// where its trigger has happened (safety) or where its goal holds while
+/// the provider is signed in (liveness).
+pub fn witness(model: &AuthModel, graph: &StateGraph, p: PropertyId) -> Option<Vec<Action>> {
+    match p.kind() {
+        PropertyKind::Safety => graph.shortest_to(|s| s.triggered & p.bit() != 0),
+        PropertyKind::Liveness => graph.shortest_to(|s| match p {
+            PropertyId::EventuallyAuthenticated => liveness::authenticated_goal(s),
+            _ => liveness::results_goal(model, s) && s.provider.session.user().is_some(),
+        }),
+    }
+}

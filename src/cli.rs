@@ -26,6 +26,66 @@ pub enum Command {
         after_help = "Example:\n  authrace check models/seed-better-auth-ungated.toml\n  authrace check models/ --format json --threads 2"
     )]
     Check(CheckArgs),
+    /// Print the shortest counterexample of a property (or, when it holds, a witness of it being exercised).
+    #[command(
+        after_help = "Example:\n  authrace trace models/seed-better-auth-ungated.toml --property query-runs-authenticated --format mermaid"
+    )]
+    Trace(TraceArgs),
+    /// Draw one actor's state machine: the explored state graph projected onto that actor.
+    #[command(
+        after_help = "Example:\n  authrace diagram models/seed-better-auth-ungated.toml --actor client --format dot | dot -Tsvg > client.svg"
+    )]
+    Diagram(DiagramArgs),
+    /// Regenerate the diagrams and tables in docs/ from the model (or check they are fresh).
+    #[command(
+        after_help = "Example:\n  authrace docs          # rewrite docs/diagrams.md and docs/gates.md\n  authrace docs --check  # exit 1 if they are stale"
+    )]
+    Docs(DocsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DocsArgs {
+    /// Only check that the files are up to date (exit 1 if not).
+    #[arg(long)]
+    pub check: bool,
+    /// The repository root.
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TraceArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// The property id (e.g. query-runs-authenticated).
+    #[arg(long)]
+    pub property: String,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
+    Mermaid,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiagramArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Which actor: provider, client, app or server.
+    #[arg(long)]
+    pub actor: String,
+    #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
+    pub format: DiagramFormat,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(clap::Args, Debug)]

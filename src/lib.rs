@@ -75,6 +75,8 @@
 //!   modelled; `transient_null` models fetches that resolve to null.
 
 pub mod check;
+pub mod diagram;
+pub mod docs;
 pub mod liveness;
 pub mod model;
 pub mod properties;

@@ -9,10 +9,17 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use authrace::check::{CheckOptions, check};
+use authrace::check::{CheckOptions, check, witness};
+use authrace::diagram::{self, DiagramActor, Machine};
+use authrace::liveness::{Limits, StateGraph};
+use authrace::model::AuthModel;
+use authrace::properties::{PropertyId, Verdict};
 use authrace::report::Outcome;
 use authrace::scenario::{LoadError, Scenario, Strategy};
-use cli::{Cli, Command, Format, StrategyArg};
+use authrace::trace;
+use cli::{
+    Cli, Command, DiagramArgs, DiagramFormat, DocsArgs, Format, StrategyArg, TraceArgs, TraceFormat,
+};
 
 /// Exit code for bad input or usage.
 const EXIT_BAD_INPUT: u8 = 2;
@@ -37,6 +44,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
+        Command::Trace(args) => run_trace(args),
+        Command::Diagram(args) => run_diagram(args),
+        Command::Docs(args) => run_docs(args),
         Command::Check(args) => {
             let files = collect(&args.paths)?;
             let mut scenarios = Vec::new();
@@ -93,6 +103,123 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(worst as u8)
         }
     }
+}
+
+/// Loads one scenario, printing its errors; `None` means exit 2.
+fn load_one(path: &Path) -> Option<Scenario> {
+    match Scenario::load(path) {
+        Ok(s) => Some(s),
+        Err(LoadError::Invalid(errs)) => {
+            for e in errs {
+                eprintln!("error: {e}");
+            }
+            None
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+fn run_trace(args: TraceArgs) -> Result<u8> {
+    let Some(p) = PropertyId::parse(&args.property) else {
+        bail!(
+            "unknown property `{}`; known properties: {}",
+            args.property,
+            PropertyId::ALL.map(|p| p.as_str()).join(", ")
+        );
+    };
+    let Some(scenario) = load_one(&args.scenario) else {
+        return Ok(EXIT_BAD_INPUT);
+    };
+    let report = check(&args.scenario, &scenario, &CheckOptions::default());
+    let prop = report.property(p);
+    let (what, steps) = match (prop.verdict, &prop.steps) {
+        (Verdict::Violated, Some(steps)) => ("counterexample", steps.clone()),
+        (Verdict::Holds, _) => {
+            let model = AuthModel::new(&scenario);
+            let graph = StateGraph::build(&model, Limits::default());
+            let actions =
+                witness(&model, &graph, p).context("a property that holds has a witness")?;
+            ("witness", trace::describe(&model, &actions).0)
+        }
+        (v, _) => {
+            eprintln!(
+                "error: {} is {v} for {}: there is no trace to show{}",
+                p,
+                args.scenario.display(),
+                prop.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+            return Ok(if v == Verdict::Unknown {
+                3
+            } else {
+                EXIT_BAD_INPUT
+            });
+        }
+    };
+    match args.format {
+        TraceFormat::Text => {
+            println!("{} of {p} in {}:", what, scenario.name);
+            print!("{}", trace::render_text(&steps, ""));
+        }
+        TraceFormat::Json => {
+            let v = serde_json::json!({
+                "scenario": args.scenario.display().to_string(),
+                "property": p,
+                "verdict": prop.verdict,
+                "kind": what,
+                "steps": steps,
+            });
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        TraceFormat::Mermaid => print!("{}", diagram::sequence_mermaid(&steps)),
+    }
+    Ok(0)
+}
+
+fn run_diagram(args: DiagramArgs) -> Result<u8> {
+    let Some(actor) = DiagramActor::parse(&args.actor) else {
+        bail!(
+            "unknown actor `{}`; accepted: provider, client, app, server",
+            args.actor
+        );
+    };
+    let Some(scenario) = load_one(&args.scenario) else {
+        return Ok(EXIT_BAD_INPUT);
+    };
+    let model = AuthModel::new(&scenario);
+    let graph = StateGraph::build(&model, Limits::default());
+    let m = Machine::project(&model, &graph, actor);
+    match args.format {
+        DiagramFormat::Mermaid => print!("{}", m.to_mermaid()),
+        DiagramFormat::Dot => print!("{}", m.to_dot()),
+    }
+    Ok(0)
+}
+
+fn run_docs(args: DocsArgs) -> Result<u8> {
+    let files = authrace::docs::generate(&args.root).map_err(anyhow::Error::msg)?;
+    let mut stale = 0;
+    for g in files {
+        let path = args.root.join(&g.path);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == g.text {
+            continue;
+        }
+        if args.check {
+            eprintln!("{} is stale: run `authrace docs`", g.path.display());
+            stale += 1;
+        } else {
+            std::fs::write(&path, &g.text)
+                .with_context(|| format!("writing {}", path.display()))?;
+            println!("wrote {}", g.path.display());
+        }
+    }
+    Ok(if stale > 0 { 1 } else { 0 })
 }
 
 /// Scenario files named on the command line; folders are searched

@@ -77,7 +77,7 @@ impl PropertyId {
     }
 
     /// Bit of this property in `State::violations` / `State::triggered`.
-    pub(crate) fn bit(self) -> u8 {
+    pub fn bit(self) -> u8 {
         1 << (self as u8)
     }
 

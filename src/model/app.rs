@@ -237,7 +237,7 @@ impl State {
             {
                 if u == v {
                     self.violate(PropertyId::StableAuth);
-                    fx.violation(Actor::React, Actor::React, PropertyId::StableAuth, || {
+                    fx.violation(Actor::React, PropertyId::StableAuth, || {
                         format!(
                             "useConvexAuth().isAuthenticated goes true -> false while the provider stays signed in as {}",
                             user_name(u)

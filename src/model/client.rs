@@ -288,14 +288,16 @@ impl State {
         {
             if fx.on() {
                 let d = frame.describe(&|f| ctx.fn_short(f));
-                fx.note(Actor::Client, Actor::Server, || format!("sends {d}"));
+                fx.note(Actor::Client, Actor::Client, || format!("sends {d}"));
             }
             let stamp = self.app.signed_out;
             if let ClientFrame::Authenticate { token: Some(t), .. } = frame {
                 if stamp & (1 << t.user) != 0 {
                     self.violate(PropertyId::NoStaleIdentity);
-                    fx.violation(Actor::Client, Actor::Server, PropertyId::NoStaleIdentity, || {
-                        format!("Authenticate carries {t} after the app committed its user's sign-out")
+                    fx.violation(Actor::Client, PropertyId::NoStaleIdentity, || {
+                        format!(
+                            "Authenticate carries {t} after the app committed its user's sign-out"
+                        )
                     });
                 }
             }

@@ -419,14 +419,16 @@ impl Actor {
     }
 }
 
-/// Something that happened inside a step: a message between actors
-/// (`from != to`) or a local note (`from == to`).
+/// Something that happened inside a step: a message or call between actors
+/// (`arrow`), or a note over one actor (`from == to`) or two.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Event {
     pub from: Actor,
     pub to: Actor,
     pub text: String,
+    pub arrow: bool,
     /// This event is where a property was violated.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub violates: Option<PropertyId>,
 }
 
@@ -443,6 +445,7 @@ impl Fx {
     pub fn on(&self) -> bool {
         self.events.is_some()
     }
+    /// A note over `from` when `from == to`, else a message from `from` to `to`.
     #[inline]
     pub fn note(&mut self, from: Actor, to: Actor, text: impl FnOnce() -> String) {
         if let Some(ev) = &mut self.events {
@@ -450,23 +453,33 @@ impl Fx {
                 from,
                 to,
                 text: text(),
+                arrow: from != to,
                 violates: None,
             });
         }
     }
+    /// A note spanning two actors (no message).
     #[inline]
-    pub fn violation(
-        &mut self,
-        from: Actor,
-        to: Actor,
-        p: PropertyId,
-        text: impl FnOnce() -> String,
-    ) {
+    pub fn span(&mut self, from: Actor, to: Actor, text: impl FnOnce() -> String) {
         if let Some(ev) = &mut self.events {
             ev.push(Event {
                 from,
                 to,
                 text: text(),
+                arrow: false,
+                violates: None,
+            });
+        }
+    }
+    /// A note over `at` where property `p` is violated.
+    #[inline]
+    pub fn violation(&mut self, at: Actor, p: PropertyId, text: impl FnOnce() -> String) {
+        if let Some(ev) = &mut self.events {
+            ev.push(Event {
+                from: at,
+                to: at,
+                text: text(),
+                arrow: false,
                 violates: Some(p),
             });
         }

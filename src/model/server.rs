@@ -170,18 +170,13 @@ impl State {
             self.trigger(PropertyId::QueryRunsAuthenticated);
             if user.is_none() {
                 self.violate(PropertyId::QueryRunsAuthenticated);
-                fx.violation(
-                    Actor::Server,
-                    Actor::Server,
-                    PropertyId::QueryRunsAuthenticated,
-                    || {
-                        format!(
-                            "evaluates {} {who} on conn {conn}: {}",
-                            ctx.fn_name(f),
-                            outcome.describe()
-                        )
-                    },
-                );
+                fx.violation(Actor::Server, PropertyId::QueryRunsAuthenticated, || {
+                    format!(
+                        "evaluates {} {who} on conn {conn}: {}",
+                        ctx.fn_name(f),
+                        outcome.describe()
+                    )
+                });
                 return outcome;
             }
         }
@@ -190,19 +185,14 @@ impl State {
                 self.trigger(PropertyId::UserRowReady);
                 if self.server.rows & (1 << u) == 0 {
                     self.violate(PropertyId::UserRowReady);
-                    fx.violation(
-                        Actor::Server,
-                        Actor::Server,
-                        PropertyId::UserRowReady,
-                        || {
-                            format!(
-                                "evaluates {} as {} before {}'s user row exists",
-                                ctx.fn_name(f),
-                                user_name(u),
-                                user_name(u)
-                            )
-                        },
-                    );
+                    fx.violation(Actor::Server, PropertyId::UserRowReady, || {
+                        format!(
+                            "evaluates {} as {} before {}'s user row exists",
+                            ctx.fn_name(f),
+                            user_name(u),
+                            user_name(u)
+                        )
+                    });
                     return outcome;
                 }
             }
@@ -210,7 +200,7 @@ impl State {
         if let Some(u) = user {
             if stamp & (1 << u) != 0 {
                 self.violate(PropertyId::NoStaleIdentity);
-                fx.violation(Actor::Server, Actor::Server, PropertyId::NoStaleIdentity, || {
+                fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
                     format!(
                         "evaluates {} as {} for a request sent after {}'s sign-out was committed",
                         ctx.fn_name(f),
@@ -359,7 +349,7 @@ impl State {
                     Some(t) => {
                         if stamp & (1 << t.user) != 0 {
                             self.violate(PropertyId::NoStaleIdentity);
-                            fx.violation(Actor::Server, Actor::Server, PropertyId::NoStaleIdentity, || {
+                            fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
                                 format!("runs {store} as {} for a request sent after {}'s sign-out was committed", user_name(t.user), user_name(t.user))
                             });
                         }
@@ -383,12 +373,9 @@ impl State {
                     None => {
                         self.trigger(PropertyId::QueryRunsAuthenticated);
                         self.violate(PropertyId::QueryRunsAuthenticated);
-                        fx.violation(
-                            Actor::Server,
-                            Actor::Server,
-                            PropertyId::QueryRunsAuthenticated,
-                            || format!("runs {store} with no identity: Unauthenticated"),
-                        );
+                        fx.violation(Actor::Server, PropertyId::QueryRunsAuthenticated, || {
+                            format!("runs {store} with no identity: Unauthenticated")
+                        });
                         self.net[ci].down.push(ServerFrame::StoreResponse {
                             request,
                             success: false,
@@ -445,7 +432,7 @@ impl State {
     pub(crate) fn network_drops(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
         self.budgets.socket_drops -= 1;
         self.net.retain(|c| c.id != conn);
-        fx.note(Actor::Server, Actor::Client, || {
+        fx.span(Actor::Client, Actor::Server, || {
             format!("socket drop: conn {conn} lost with everything in flight")
         });
         self.client_socket_dropped(conn, fx);

@@ -71,5 +71,5 @@ if (args[0] === "--batch") {
   if (args.length > 1) usage("too many arguments");
   const schedule = parse(readInput(args[0]), args[0] ?? "stdin");
   const trace = await runSchedule(schedule);
-  await writeOut(`${JSON.stringify(trace, null, 1)}\n`);
+  await writeOut(`[\n${trace.map((ev) => JSON.stringify(ev)).join(",\n")}\n]\n`);
 }

@@ -1,0 +1,387 @@
+//! Pictures generated from the model: sequence diagrams of traces, and each
+//! actor's state machine as the projection of the explored state graph.
+//!
+//! Nothing here is drawn by hand: a sequence diagram replays a trace through
+//! the model, and a state machine maps every explored state to an abstract
+//! local state of one actor (version counters, tokens and connection numbers
+//! folded away) and keeps the edges whose step changes that local state.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use petgraph::visit::EdgeRef;
+
+use crate::liveness::StateGraph;
+use crate::model::client::{Answer, Cont, Paused, Ws};
+use crate::model::msg::{ClientFrame, ServerFrame, user_name};
+use crate::model::provider::Session;
+use crate::model::{Action, Actor, AuthModel, State};
+use crate::scenario::Gate;
+use crate::trace::TraceStep;
+
+/// Participants of every sequence diagram, left to right.
+pub const PARTICIPANTS: [Actor; 4] = [Actor::Provider, Actor::React, Actor::Client, Actor::Server];
+
+fn mermaid_text(s: &str) -> String {
+    // Mermaid treats `;` and `#` specially in messages; keep the text literal.
+    s.replace(';', ",").replace('#', "&#35;").replace('\n', " ")
+}
+
+/// A Mermaid `sequenceDiagram` of a trace: calls and deliveries are arrows,
+/// local happenings are notes, the violating event is highlighted.
+pub fn sequence_mermaid(steps: &[TraceStep]) -> String {
+    let mut out = String::from("sequenceDiagram\n");
+    for p in PARTICIPANTS {
+        let _ = writeln!(out, "    participant {}", p.as_str());
+    }
+    for step in steps {
+        let _ = writeln!(
+            out,
+            "    %% step {}: {}",
+            step.step,
+            mermaid_text(&step.actor)
+        );
+        for e in &step.events {
+            let text = mermaid_text(&e.text);
+            let line = if e.arrow {
+                format!(
+                    "{}->>{}: {}. {}",
+                    e.from.as_str(),
+                    e.to.as_str(),
+                    step.step,
+                    text
+                )
+            } else if e.from == e.to {
+                format!("Note over {}: {}. {}", e.from.as_str(), step.step, text)
+            } else {
+                format!(
+                    "Note over {},{}: {}. {}",
+                    e.from.as_str(),
+                    e.to.as_str(),
+                    step.step,
+                    text
+                )
+            };
+            match e.violates {
+                Some(p) => {
+                    let _ = writeln!(out, "    rect rgb(255, 215, 215)");
+                    let _ = writeln!(out, "    {line}");
+                    let _ = writeln!(
+                        out,
+                        "    Note over {}: VIOLATES {}",
+                        e.from.as_str(),
+                        p.as_str()
+                    );
+                    let _ = writeln!(out, "    end");
+                }
+                None => {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An actor whose state machine can be drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagramActor {
+    Provider,
+    Client,
+    App,
+    Server,
+}
+
+impl DiagramActor {
+    pub const ALL: [DiagramActor; 4] = [
+        DiagramActor::Provider,
+        DiagramActor::Client,
+        DiagramActor::App,
+        DiagramActor::Server,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiagramActor::Provider => "provider",
+            DiagramActor::Client => "client",
+            DiagramActor::App => "app",
+            DiagramActor::Server => "server",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DiagramActor> {
+        DiagramActor::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// The abstract local state of `actor` in `s`.
+pub fn local_state(model: &AuthModel, actor: DiagramActor, s: &State) -> String {
+    let ctx = &model.ctx;
+    match actor {
+        DiagramActor::Provider => {
+            let h = s.provider.hook(ctx);
+            let session = match s.provider.session {
+                Session::Loading => "loading".to_string(),
+                Session::SignedIn(u) => format!("signed in ({})", user_name(u)),
+                Session::SignedOut => "signed out".to_string(),
+            };
+            format!(
+                "{session} / hook isLoading={} isAuthenticated={}",
+                h.loading, h.authenticated
+            )
+        }
+        DiagramActor::Client => {
+            let ws = match s.client.ws {
+                Ws::Uncreated => "no socket".to_string(),
+                Ws::Disconnected => "disconnected".to_string(),
+                Ws::Connecting { paused, .. } => {
+                    format!("connecting{}", if paused { " paused" } else { "" })
+                }
+                Ws::Ready { paused, .. } => format!(
+                    "ready{}",
+                    match paused {
+                        Paused::No => "",
+                        Paused::Yes => " paused",
+                        Paused::Uninitialized => " paused before onOpen",
+                    }
+                ),
+                Ws::Stopped => "stopped".to_string(),
+            };
+            format!(
+                "{} / socket {} / {}",
+                s.client.auth_state.name(),
+                ws,
+                if s.client.auth.is_some() {
+                    "token set"
+                } else {
+                    "no token"
+                }
+            )
+        }
+        DiagramActor::App => match s.app.committed {
+            None => "not rendered".to_string(),
+            Some(r) => {
+                let mut parts = vec![format!(
+                    "useConvexAuth isLoading={} isAuthenticated={}",
+                    r.is_loading, r.is_authenticated
+                )];
+                // One entry per distinct component definition, not per instance.
+                let mut seen = BTreeSet::new();
+                for (i, c) in ctx.components.iter().enumerate() {
+                    let base = c.name.split('#').next().unwrap_or(&c.name).to_string();
+                    if !seen.insert(base.clone()) {
+                        continue;
+                    }
+                    let st = if !r.is_mounted(i) {
+                        "unmounted"
+                    } else if r.is_active(i) || c.gate == Gate::None {
+                        "subscribed"
+                    } else {
+                        "skip"
+                    };
+                    parts.push(format!("{base} {st}"));
+                }
+                parts.join(" / ")
+            }
+        },
+        DiagramActor::Server => {
+            let conn = s
+                .client
+                .conn()
+                .and_then(|id| s.net.iter().find(|c| c.id == id));
+            match conn {
+                None => "no live connection".to_string(),
+                Some(c) if c.server.closed => "connection closed by server".to_string(),
+                Some(c) => {
+                    let who = match c.server.identity {
+                        None => "no identity".to_string(),
+                        Some(t) => format!("identity {}", user_name(t.user)),
+                    };
+                    let subs = if c.server.subs.is_empty() {
+                        "no subscriptions"
+                    } else {
+                        "subscriptions"
+                    };
+                    format!("{who} / {subs}")
+                }
+            }
+        }
+    }
+}
+
+/// A short, generic label for a step (counters folded away).
+pub fn step_label(s: &State, a: &Action) -> String {
+    match a {
+        Action::Commit => "React commit".to_string(),
+        Action::ProviderResolves => "session loads".to_string(),
+        Action::ProviderSignIn { .. } => "sign in".to_string(),
+        Action::ProviderSignOut { switching: false } => "sign out".to_string(),
+        Action::ProviderSignOut { switching: true } => "sign out to switch".to_string(),
+        Action::ProviderAnswers {
+            transient_null: false,
+            ..
+        } => "provider answers token request".to_string(),
+        Action::ProviderAnswers {
+            transient_null: true,
+            ..
+        } => "token request fails (fault)".to_string(),
+        Action::ClientTokenResolves { fetch } => {
+            let f = s.client.fetches[*fetch as usize];
+            let who = match f.cont {
+                Cont::SetConfig => "setConfig",
+                Cont::SetConfigRefetch | Cont::Refetch => "refetchToken",
+                Cont::Reauth => "tryToReauthenticate",
+            };
+            let what = match f.answer {
+                Some(Answer::Token(Some(_))) => "token",
+                Some(Answer::Token(None)) => "null",
+                Some(Answer::Threw) => "throws",
+                None => "?",
+            };
+            if f.current {
+                format!("{who} gets {what}")
+            } else {
+                format!("{who} gets a stale answer")
+            }
+        }
+        Action::ClientReconnects => "reconnect".to_string(),
+        Action::ClientSocketOpens => "socket opens".to_string(),
+        Action::ClientReceives { conn } => {
+            let frame = s
+                .net
+                .iter()
+                .find(|c| c.id == *conn)
+                .and_then(|c| c.down.first());
+            match frame {
+                Some(ServerFrame::Transition { start, end, .. }) if end > start => {
+                    "identity Transition".to_string()
+                }
+                Some(ServerFrame::Transition { .. }) => "Transition".to_string(),
+                Some(ServerFrame::AuthError {
+                    update_attempted, ..
+                }) => format!("AuthError(attempted={update_attempted})"),
+                Some(ServerFrame::StoreResponse { .. }) => "MutationResponse".to_string(),
+                Some(ServerFrame::Close) => "server close".to_string(),
+                None => "receive".to_string(),
+            }
+        }
+        Action::ClientCloseCompletes { .. } => "close completes".to_string(),
+        Action::ClientRefetchTimer => "refetch timer (fault)".to_string(),
+        Action::ServerReceives { conn, reject } => {
+            let frame = s
+                .net
+                .iter()
+                .find(|c| c.id == *conn)
+                .and_then(|c| c.up.first())
+                .map(|f| &f.frame);
+            let name = match frame {
+                Some(ClientFrame::Connect) => "Connect",
+                Some(ClientFrame::Authenticate { token: Some(_), .. }) => "Authenticate",
+                Some(ClientFrame::Authenticate { token: None, .. }) => "Authenticate None",
+                Some(ClientFrame::ModifyQuerySet(_)) => "ModifyQuerySet",
+                Some(ClientFrame::StoreUser { .. }) => "users.store",
+                None => "frame",
+            };
+            if *reject {
+                format!("server rejects {name} (fault)")
+            } else {
+                format!("server gets {name}")
+            }
+        }
+        Action::ServerExpires { .. } => "token expires (fault)".to_string(),
+        Action::NetworkDrops { .. } => "socket drop (fault)".to_string(),
+    }
+}
+
+/// One actor's state machine.
+pub struct Machine {
+    pub actor: DiagramActor,
+    pub nodes: Vec<String>,
+    pub initial: usize,
+    /// (from, to) -> the labels of the steps that move it.
+    pub edges: BTreeMap<(usize, usize), BTreeSet<String>>,
+}
+
+impl Machine {
+    /// Projects the explored graph onto `actor`'s abstract local state.
+    pub fn project(model: &AuthModel, graph: &StateGraph, actor: DiagramActor) -> Machine {
+        let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+        let mut nodes = Vec::new();
+        let node_of: Vec<usize> = graph
+            .states
+            .iter()
+            .map(|s| {
+                let label = local_state(model, actor, s);
+                *ids.entry(label.clone()).or_insert_with(|| {
+                    nodes.push(label);
+                    nodes.len() - 1
+                })
+            })
+            .collect();
+        let mut edges: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
+        for e in graph.graph.edge_references() {
+            let (a, b) = (e.source().index(), e.target().index());
+            let (na, nb) = (node_of[a], node_of[b]);
+            if na != nb {
+                edges
+                    .entry((na, nb))
+                    .or_default()
+                    .insert(step_label(&graph.states[a], e.weight()));
+            }
+        }
+        Machine {
+            actor,
+            nodes,
+            initial: node_of.first().copied().unwrap_or(0),
+            edges,
+        }
+    }
+
+    fn edge_label(labels: &BTreeSet<String>) -> String {
+        const MAX: usize = 3;
+        let mut v: Vec<&str> = labels.iter().map(|s| s.as_str()).take(MAX).collect();
+        let more = labels.len().saturating_sub(MAX);
+        let extra;
+        if more > 0 {
+            extra = format!("+{more} more");
+            v.push(&extra);
+        }
+        v.join(", ")
+    }
+
+    /// A Mermaid `stateDiagram-v2`.
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::from("stateDiagram-v2\n    direction LR\n");
+        for (i, n) in self.nodes.iter().enumerate() {
+            let _ = writeln!(out, "    state \"{}\" as s{i}", n.replace('"', "'"));
+        }
+        let _ = writeln!(out, "    [*] --> s{}", self.initial);
+        for ((a, b), labels) in &self.edges {
+            let _ = writeln!(
+                out,
+                "    s{a} --> s{b}: {}",
+                mermaid_text(&Self::edge_label(labels)).replace(':', " ")
+            );
+        }
+        out
+    }
+
+    /// A Graphviz `digraph`.
+    pub fn to_dot(&self) -> String {
+        let mut out = format!(
+            "digraph {} {{\n    rankdir=LR;\n    node [shape=box, style=rounded];\n    init [shape=point];\n",
+            self.actor.as_str()
+        );
+        for (i, n) in self.nodes.iter().enumerate() {
+            let _ = writeln!(out, "    s{i} [label=\"{}\"];", n.replace('"', "\\\""));
+        }
+        let _ = writeln!(out, "    init -> s{};", self.initial);
+        for ((a, b), labels) in &self.edges {
+            let _ = writeln!(
+                out,
+                "    s{a} -> s{b} [label=\"{}\"];",
+                Self::edge_label(labels).replace('"', "\\\"")
+            );
+        }
+        out.push_str("}\n");
+        out
+    }
+}
