@@ -184,8 +184,8 @@ needs. Verdicts come from the checker; regenerate with `authrace docs`.\n\n",
         out.push('\n');
         for (gi, gate) in Gate::ALL.iter().enumerate() {
             let _ = write!(out, "| {} |", gate.as_str());
-            for fi in 0..COLUMNS.len() {
-                let v = verdicts[gi][fi][pi];
+            for cell_verdicts in &verdicts[gi] {
+                let v = cell_verdicts[pi];
                 let cell = match v {
                     Verdict::Violated => "**violated**".to_string(),
                     other => other.as_str().to_string(),
