@@ -41,6 +41,20 @@ pub enum Command {
         after_help = "Example:\n  authrace docs          # rewrite docs/diagrams.md and docs/gates.md\n  authrace docs --check  # exit 1 if they are stale"
     )]
     Docs(DocsArgs),
+    /// Explore the model in a web UI: step through states, follow counterexamples.
+    #[command(
+        after_help = "Example:\n  authrace explore models/seed-better-auth-ungated.toml\n  # then open http://127.0.0.1:3000/"
+    )]
+    Explore(ExploreArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExploreArgs {
+    /// The scenario file.
+    pub scenario: PathBuf,
+    /// Address to bind (loopback by default; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub addr: String,
 }
 
 #[derive(clap::Args, Debug)]

@@ -77,6 +77,7 @@
 pub mod check;
 pub mod diagram;
 pub mod docs;
+pub mod explorer;
 pub mod liveness;
 pub mod model;
 pub mod properties;

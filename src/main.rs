@@ -47,6 +47,16 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Trace(args) => run_trace(args),
         Command::Diagram(args) => run_diagram(args),
         Command::Docs(args) => run_docs(args),
+        Command::Explore(args) => {
+            let Some(scenario) = load_one(&args.scenario) else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            let explorer = authrace::explorer::Explorer::new(&args.scenario, &scenario);
+            explorer
+                .serve(&args.addr)
+                .with_context(|| format!("serving on {}", args.addr))?;
+            Ok(0)
+        }
         Command::Check(args) => {
             let files = collect(&args.paths)?;
             let mut scenarios = Vec::new();

@@ -99,6 +99,39 @@ pub fn describe(model: &AuthModel, actions: &[Action]) -> (Vec<TraceStep>, State
     (steps, state)
 }
 
+/// Describes one step from `state` (the explorer's action list).
+pub fn describe_step(model: &AuthModel, state: &State, a: Action) -> Option<(TraceStep, State)> {
+    let mut fx = Fx::recording();
+    let next = model.step(state, a, &mut fx)?;
+    let events = fx.events.unwrap_or_default();
+    let (actor, action) = headline(model, state, &a, &events);
+    Some((
+        TraceStep {
+            step: 0,
+            actor,
+            action,
+            events,
+            raw: Some(a),
+        },
+        next,
+    ))
+}
+
+/// The action indices (as `stateright` numbers them) of a list of actions.
+pub fn action_indices(model: &AuthModel, actions: &[Action]) -> Option<Vec<usize>> {
+    use stateright::Model;
+    let mut s = model.init_state();
+    let mut out = Vec::with_capacity(actions.len());
+    let mut enabled = Vec::new();
+    for a in actions {
+        enabled.clear();
+        model.actions(&s, &mut enabled);
+        out.push(enabled.iter().position(|e| e == a)?);
+        s = model.next_state(&s, *a)?;
+    }
+    Some(out)
+}
+
 /// The one-line summary of a step: its main event.
 fn headline(model: &AuthModel, before: &State, a: &Action, events: &[Event]) -> (String, String) {
     let ctx = &model.ctx;
