@@ -182,6 +182,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
         },
         properties: props,
         anomalies,
+        suggestions: None,
     }
 }
 

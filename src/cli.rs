@@ -125,6 +125,9 @@ pub struct CheckArgs {
     /// Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3).
     #[arg(long)]
     pub timeout: Option<f64>,
+    /// For violated properties, re-check with stronger gates and expectAuth and report what fixes them.
+    #[arg(long)]
+    pub suggest: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

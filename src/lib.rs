@@ -83,6 +83,7 @@ pub mod model;
 pub mod properties;
 pub mod report;
 pub mod scenario;
+pub mod suggest;
 pub mod trace;
 
 /// The model's version: part of every scenario hash, bumped when the model's

@@ -94,7 +94,10 @@ fn run(cli: Cli) -> Result<u8> {
             let mut worst = Outcome::Ok;
             let mut reports = Vec::new();
             for (path, scenario) in &scenarios {
-                let report = check(path, scenario, &opts);
+                let mut report = check(path, scenario, &opts);
+                if args.suggest {
+                    report.suggestions = authrace::suggest::suggest(path, scenario, &report, &opts);
+                }
                 worst = worst.max(report.outcome());
                 if args.format == Format::Text {
                     print!("{}", report.render_text());

@@ -100,6 +100,9 @@ pub struct Report {
     /// Paths where the real client throws and the model stops (see `Anomaly`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anomalies: Vec<String>,
+    /// Fix suggestions (`check --suggest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<crate::suggest::Suggestions>,
 }
 
 /// The exit status a report calls for (see the README's exit codes).
@@ -168,6 +171,9 @@ impl Report {
         }
         for a in &self.anomalies {
             out.push_str(&format!("  note: {a}\n"));
+        }
+        if let Some(s) = &self.suggestions {
+            out.push_str(&s.render_text());
         }
         out.push_str(&format!(
             "  states {} / unique {} / depth {} / {} ms{}\n",

@@ -183,3 +183,121 @@ fn a_state_limit_gives_unknown_and_exit_3() {
             .any(|p| p["verdict"] == "unknown")
     );
 }
+
+#[test]
+fn trace_prints_counterexamples_and_witnesses() {
+    let (code, out, err) = authrace(&[
+        "trace",
+        "models/seed-better-auth-ungated.toml",
+        "--property",
+        "query-runs-authenticated",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["kind"], "counterexample");
+    assert_eq!(v["verdict"], "violated");
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 4);
+    let last = &steps[3];
+    assert_eq!(last["actor"], "Client -> Server");
+    let events = last["events"].as_array().unwrap();
+    assert_eq!(events[0]["arrow"], true);
+    assert_eq!(events[0]["from"], "Client");
+    assert_eq!(events[0]["to"], "Server");
+    assert_eq!(
+        events.last().unwrap()["violates"],
+        "query-runs-authenticated"
+    );
+
+    // A property that holds: a witness that it was exercised.
+    let (code, out, _) = authrace(&[
+        "trace",
+        "models/seed-better-auth-ungated.toml",
+        "--property",
+        "eventually-authenticated",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("witness of eventually-authenticated"),
+        "{out}"
+    );
+    assert!(out.contains("onAuthChange(true)"), "{out}");
+
+    // A vacuous property has nothing to show.
+    let (code, _, err) = authrace(&[
+        "trace",
+        "models/seed-better-auth-ungated.toml",
+        "--property",
+        "user-row-ready",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("user-row-ready is vacuous"), "{err}");
+
+    let (code, _, err) = authrace(&[
+        "trace",
+        "models/seed-better-auth-ungated.toml",
+        "--property",
+        "nope",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown property `nope`"), "{err}");
+}
+
+#[test]
+fn diagram_draws_each_actor_in_both_formats() {
+    for actor in ["provider", "client", "app", "server"] {
+        let (code, out, err) = authrace(&[
+            "diagram",
+            "models/seed-better-auth-ungated.toml",
+            "--actor",
+            actor,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with("stateDiagram-v2\n"), "{out}");
+        assert!(out.contains("[*] --> s"), "{out}");
+        let (code, dot, _) = authrace(&[
+            "diagram",
+            "models/seed-better-auth-ungated.toml",
+            "--actor",
+            actor,
+            "--format",
+            "dot",
+        ]);
+        assert_eq!(code, 0);
+        assert!(dot.starts_with(&format!("digraph {actor} {{")), "{dot}");
+        assert!(dot.trim_end().ends_with('}'));
+    }
+    let (code, _, err) = authrace(&[
+        "diagram",
+        "models/seed-better-auth-ungated.toml",
+        "--actor",
+        "network",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("accepted: provider, client, app, server"),
+        "{err}"
+    );
+}
+
+#[test]
+fn suggest_flag_prints_fixes() {
+    let (code, out, _) = authrace(&["check", "models/seed-better-auth-ungated.toml", "--suggest"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("suggestions:"), "{out}");
+    assert!(
+        out.contains("OrganizationsList: gate none -> convex-auth makes all properties hold"),
+        "{out}"
+    );
+    let (_, json, _) = authrace(&[
+        "check",
+        "models/seed-better-auth-ungated.toml",
+        "--suggest",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["suggestions"]["fixes"].as_array().unwrap().len() >= 3);
+}

@@ -7,3 +7,4 @@ mod docs;
 mod keys;
 mod pins;
 mod scenarios;
+mod suggest;
