@@ -83,6 +83,7 @@ pub mod model;
 pub mod properties;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod suggest;
 pub mod trace;
 
