@@ -817,6 +817,10 @@ impl State {
     pub(crate) fn refetch_timer(&mut self, _ctx: &Ctx, fx: &mut Fx) -> bool {
         self.budgets.refreshes -= 1;
         self.client.auth_state = AuthState::WaitingForScheduledRefetch { timer: false };
+        // The timer fires `refreshTokenLeewaySeconds` before the token expires.
+        if let Some(t) = self.client.auth {
+            self.expiring_upto = Some(self.expiring_upto.map_or(t.seq, |e| e.max(t.seq)));
+        }
         fx.note(Actor::Client, Actor::Client, || {
             "scheduled token refetch fires".to_string()
         });

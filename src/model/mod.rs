@@ -219,6 +219,11 @@ pub struct State {
     pub budgets: Budgets,
     /// Time: every token issued at or before this number has expired.
     pub expired_upto: Option<u8>,
+    /// Time: every token issued at or before this number is about to expire
+    /// (its scheduled refetch fired, `exp - 10 s`): still accepted by the
+    /// server, but a provider cache that refreshes ahead of expiry no longer
+    /// hands it out.
+    pub expiring_upto: Option<u8>,
     /// Sticky: bit `p.bit()` once safety property `p` was violated.
     pub violations: u8,
     /// Sticky: bit `p.bit()` once the trigger of property `p` happened.
@@ -329,6 +334,7 @@ impl AuthModel {
             net: Vec::new(),
             budgets: self.ctx.budgets,
             expired_upto: None,
+            expiring_upto: None,
             violations: 0,
             triggered: 0,
             anomaly: None,

@@ -29,6 +29,14 @@ use super::msg::{Token, User, user_name};
 use super::{Actor, Anomaly, Ctx, Fx, NonForced, State};
 use crate::scenario::{AfterSignOut, AtLoad, ForcedRefresh, Kind, RebuildFetcher};
 
+/// Where a token request's answer comes from.
+enum Source {
+    /// The provider answers from what it holds (no network): a token or null.
+    Held(Option<Token>),
+    /// The provider asks its backend for a new token for this user.
+    Network(User),
+}
+
 /// The provider's session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Session {
@@ -237,10 +245,10 @@ impl State {
             }
             Session::Loading => {}
         }
-        self.provider_answer_actions(actions);
+        self.provider_answer_actions(ctx, actions);
     }
 
-    fn provider_answer_actions(&self, actions: &mut Vec<super::Action>) {
+    fn provider_answer_actions(&self, ctx: &Ctx, actions: &mut Vec<super::Action>) {
         use super::Action;
         for (i, f) in self.client.fetches.iter().enumerate() {
             if f.answer.is_none() {
@@ -248,7 +256,10 @@ impl State {
                     fetch: i as u8,
                     transient_null: false,
                 });
-                if self.budgets.transient_null > 0 && self.session_has_credentials() {
+                // Only a request that goes to the network can fail transiently.
+                if self.budgets.transient_null > 0
+                    && matches!(self.token_source(ctx, f.forced), Source::Network(_))
+                {
                     actions.push(Action::ProviderAnswers {
                         fetch: i as u8,
                         transient_null: true,
@@ -256,14 +267,6 @@ impl State {
                 }
             }
         }
-    }
-
-    /// Whether a token request would reach a valid session (cookie present).
-    fn session_has_credentials(&self) -> bool {
-        matches!(
-            self.provider.session,
-            Session::Loading | Session::SignedIn(_)
-        )
     }
 
     /// A change of the provider's user ends the stretch `stable-auth` watches.
@@ -351,14 +354,13 @@ impl State {
         true
     }
 
-    /// What `fetchAccessToken` yields given the provider's state now.
-    fn token_answer(&mut self, ctx: &Ctx, forced: bool) -> Option<Token> {
+    /// Where the answer to a token request would come from now.
+    fn token_source(&self, ctx: &Ctx, forced: bool) -> Source {
         if !forced && ctx.non_forced == NonForced::InitialThenNetwork {
             // `if (cachedToken && !forceRefreshToken) return cachedToken;` with
             // the first render's cachedToken, whatever the session is now.
             if let Some(t0) = self.provider.initial {
-                self.provider.last = Some(t0);
-                return Some(t0);
+                return Source::Held(Some(t0));
             }
         }
         let user = match self.provider.session {
@@ -366,17 +368,18 @@ impl State {
             // The session cookie exists while the session loads.
             Session::Loading => 0,
             Session::SignedOut => {
-                return match ctx.after_sign_out {
+                return Source::Held(match ctx.after_sign_out {
                     AfterSignOut::Null => None,
                     AfterSignOut::Stale => self.provider.last,
-                };
+                });
             }
         };
+        let fresh = |t: &Token| self.expiring_upto.is_none_or(|e| t.seq > e);
         let cached_valid = self
             .provider
             .cached
-            .filter(|t| t.user == user && self.token_valid_now(*t));
-        let answer = if !forced {
+            .filter(|t| t.user == user && self.token_valid_now(*t) && fresh(t));
+        let held = if !forced {
             match ctx.non_forced {
                 NonForced::InitialThenNetwork => None,
                 NonForced::Cached => cached_valid,
@@ -389,12 +392,22 @@ impl State {
                 ForcedRefresh::Stale => self.provider.last,
             }
         };
-        let t = match answer {
-            Some(t) => t,
-            None => self.provider.issue(user),
+        match held {
+            Some(t) => Source::Held(Some(t)),
+            None => Source::Network(user),
+        }
+    }
+
+    /// What `fetchAccessToken` yields given the provider's state now.
+    fn token_answer(&mut self, ctx: &Ctx, forced: bool) -> Option<Token> {
+        let t = match self.token_source(ctx, forced) {
+            Source::Held(t) => t,
+            Source::Network(user) => Some(self.provider.issue(user)),
         };
-        self.provider.last = Some(t);
-        Some(t)
+        if t.is_some() {
+            self.provider.last = t;
+        }
+        t
     }
 
     /// Marks an anomaly (see [`Anomaly`]).
