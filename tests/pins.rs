@@ -19,6 +19,106 @@ const PINS: &[(&str, usize)] = &[
     ("models/matrix/none-socket-drop.toml", 851),
     ("models/matrix/provider-no-faults.toml", 37),
     ("models/matrix/provider-socket-drop.toml", 469),
+    (
+        "models/reports/authkit-template-8-forced-refresh-fixed.toml",
+        2178,
+    ),
+    (
+        "models/reports/authkit-template-8-forced-refresh.toml",
+        2671,
+    ),
+    ("models/reports/better-auth-408-token-5xx.toml", 243),
+    ("models/reports/better-auth-79-hard-reload-fixed.toml", 58),
+    ("models/reports/better-auth-79-hard-reload.toml", 70),
+    (
+        "models/reports/clerk-4112-org-switch-stale-token-fixed.toml",
+        12205,
+    ),
+    (
+        "models/reports/clerk-4112-org-switch-stale-token.toml",
+        8939,
+    ),
+    ("models/reports/collabute-132-user-row-fixed.toml", 305),
+    ("models/reports/collabute-132-user-row.toml", 85),
+    (
+        "models/reports/convex-auth-178-reauth-after-expiry.toml",
+        1278,
+    ),
+    (
+        "models/reports/convex-backend-237-clerk-signin-fixed.toml",
+        638,
+    ),
+    (
+        "models/reports/convex-backend-237-clerk-signin-no-faults.toml",
+        37,
+    ),
+    ("models/reports/convex-backend-237-clerk-signin.toml", 469),
+    (
+        "models/reports/convex-backend-242-authkit-hydration-fixed.toml",
+        39,
+    ),
+    (
+        "models/reports/convex-backend-242-authkit-hydration.toml",
+        58,
+    ),
+    (
+        "models/reports/convex-backend-259-authkit-expiry-stuck.toml",
+        1092,
+    ),
+    (
+        "models/reports/convex-backend-523-workos-transient-null-fixed.toml",
+        7085,
+    ),
+    (
+        "models/reports/convex-backend-523-workos-transient-null.toml",
+        2131,
+    ),
+    (
+        "models/reports/convex-js-156-clerk-session-replaced-fixed.toml",
+        12755,
+    ),
+    (
+        "models/reports/convex-js-156-clerk-session-replaced.toml",
+        9079,
+    ),
+    ("models/reports/convex-js-82-fetcher-swap-fixed.toml", 131),
+    ("models/reports/convex-js-82-fetcher-swap.toml", 845),
+    ("models/reports/convex-js-98-preload-clerk-fixed.toml", 58),
+    ("models/reports/convex-js-98-preload-clerk-loaded.toml", 35),
+    ("models/reports/convex-js-98-preload-clerk.toml", 70),
+    (
+        "models/reports/convex-react-query-19-ssr-auth-fixed-socket-drop.toml",
+        497,
+    ),
+    (
+        "models/reports/convex-react-query-19-ssr-auth-fixed.toml",
+        41,
+    ),
+    ("models/reports/convex-react-query-19-ssr-auth.toml", 70),
+    ("models/reports/devto-clerk-best-practices-fixed.toml", 952),
+    ("models/reports/devto-clerk-best-practices.toml", 942),
+    (
+        "models/reports/discord-router-refresh-useuser-fixed.toml",
+        638,
+    ),
+    ("models/reports/discord-router-refresh-useuser.toml", 469),
+    (
+        "models/reports/discord-signout-unauthenticated-fixed.toml",
+        753,
+    ),
+    ("models/reports/discord-signout-unauthenticated.toml", 462),
+    (
+        "models/reports/templates-253-authkit-refocus-flash.toml",
+        1092,
+    ),
+    (
+        "models/reports/worldmonitor-3746-provider-gated-shell-fixed.toml",
+        786,
+    ),
+    (
+        "models/reports/worldmonitor-3746-provider-gated-shell.toml",
+        786,
+    ),
     ("models/seed-better-auth-ungated.toml", 70),
 ];
 
