@@ -172,6 +172,41 @@ test("refresh-expire: refetch timer, same-token refetch, expiry and reauthentica
   assert.ok(trace.some((e) => e.type === "mutationResult" && e.success === true));
 });
 
+test("clearAuth leaves the refetch timer armed; it authenticates again", async () => {
+  const trace = await runSchedule(load("clear-auth-keeps-refetch"));
+  assert.deepEqual(sends(stepEvents(trace, 12)), [{ type: "Authenticate", tokenType: "None", baseVersion: 2 }]);
+  assert.deepEqual(
+    stepEvents(trace, 15).filter((e) => e.type === "tokenRequest"),
+    [{ type: "tokenRequest", index: 2, forceRefreshToken: true }],
+  );
+  assert.deepEqual(sends(stepEvents(trace, 16)), [
+    { type: "Authenticate", tokenType: "User", value: "A#2", baseVersion: 3 },
+  ]);
+});
+
+test("a fetchToken that throws leaves the socket paused; the next setAuth resumes without Connect", async () => {
+  const trace = await runSchedule({
+    functions: [{ name: "q:list", auth: "required" }],
+    steps: [
+      { op: "setAuth" },
+      { op: "subscribe", query: "q:list" },
+      { op: "socketOpen" },
+      { op: "answerToken", request: 0, token: "throw" },
+      { op: "subscribe", query: "q:list" },
+      { op: "setAuth" },
+      { op: "answerToken", request: 1, token: "A#0" },
+    ],
+  });
+  assert.deepEqual(
+    stepEvents(trace, 3).map((e) => e.type),
+    ["error"],
+  );
+  assert.deepEqual(sends(trace.slice(0, trace.findIndex((e) => e.type === "step" && e.index === 6))), []);
+  // The socket opened while paused ("uninitialized"); the second setAuth's
+  // pause() made it "yes", so the token resumes via onResume: no Connect.
+  assert.deepEqual(sendTypes(stepEvents(trace, 6)), ["Authenticate", "ModifyQuerySet"]);
+});
+
 test("inapplicable steps are reported as skipped, errors are recorded", async () => {
   const trace = await runSchedule({
     functions: [{ name: "q:list", auth: "required" }],

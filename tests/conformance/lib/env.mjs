@@ -17,6 +17,7 @@ const real = {
   dateNow: Date.now,
   perfNow: globalThis.performance.now.bind(globalThis.performance),
   random: Math.random,
+  setImmediate: globalThis.setImmediate,
 };
 
 /** The fake epoch: 2024-01-01T00:00:00Z. Every run starts its clock here. */
@@ -209,6 +210,38 @@ export const realTimers = real;
  */
 export async function drain(turns = 2) {
   for (let i = 0; i < turns; i++) {
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => real.setImmediate(r));
   }
+}
+
+/** Receives React scheduler host tasks while a React run is active. */
+let hostSink = null;
+let hostCaptureInstalled = false;
+const SCHEDULER_PATH = /[\\/]node_modules[\\/]scheduler[\\/]/;
+
+/**
+ * React's scheduler (package `scheduler`, used by react-dom) posts each of
+ * its host tasks ("performWorkUntilDeadline", a browser macrotask via
+ * MessageChannel) with setImmediate when it exists, as in Node. This shim,
+ * installed before react-dom is loaded, hands those host tasks to the
+ * active React run instead of the event loop, so the run decides when React
+ * works. Every other setImmediate call goes to the real one.
+ */
+export function installHostTaskCapture() {
+  if (hostCaptureInstalled) return;
+  hostCaptureInstalled = true;
+  globalThis.setImmediate = function setImmediateShim(fn, ...args) {
+    if (hostSink !== null && typeof fn === "function") {
+      const stack = captureStack();
+      if (SCHEDULER_PATH.test(stack)) {
+        hostSink(() => fn(...args));
+        return { hasRef: () => false, ref() { return this; }, unref() { return this; } };
+      }
+    }
+    return real.setImmediate(fn, ...args);
+  };
+}
+
+export function setHostSink(sink) {
+  hostSink = sink;
 }

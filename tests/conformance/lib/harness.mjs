@@ -56,10 +56,14 @@ export const DEFAULT_OPTIONS = {
 };
 
 export class Run {
+  mode = "client";
+
   constructor(schedule) {
     this.schedule = schedule;
     this.options = { ...DEFAULT_OPTIONS, ...(schedule.options ?? {}) };
     this.trace = [];
+    /** After the end event: teardown effects are not traced. */
+    this.muted = false;
     this.tokenRequests = [];
     /** query name -> live unsubscribe handles, oldest first */
     this.handles = new Map();
@@ -76,11 +80,11 @@ export class Run {
       push: (conn, frame) => this.network.push(conn, frame),
       served: () => this.network.served(),
     });
-    this.client = null;
+    this.base = null;
   }
 
   emit(ev) {
-    this.trace.push(ev);
+    if (!this.muted) this.trace.push(ev);
   }
 
   error(err, where) {
@@ -99,9 +103,10 @@ export class Run {
     return { logVerbose: log("verbose"), log: log("info"), warn: log("warn"), error: log("error") };
   }
 
-  construct() {
+  /** Client options shared by both modes (the schedule's `options`). */
+  clientOptions() {
     const o = this.options;
-    this.client = new BaseConvexClient(DEPLOYMENT_URL, () => {}, {
+    return {
       webSocketConstructor: this.network.WebSocket,
       unsavedChangesWarning: false,
       logger: this.logger(),
@@ -109,8 +114,58 @@ export class Run {
       expectAuth: o.expectAuth,
       initialAuthTokenReuse: o.initialAuthTokenReuse,
       authRefreshTokenLeewaySeconds: o.authRefreshTokenLeewaySeconds,
-    });
-    this.client.addOnTransitionHandler((transition) => {
+    };
+  }
+
+  construct() {
+    this.base = new BaseConvexClient(DEPLOYMENT_URL, () => {}, this.clientOptions());
+    this.instrument(this.base);
+  }
+
+  /** The BaseConvexClient (React mode: creates it, as app code would). */
+  get client() {
+    return this.base;
+  }
+
+  /**
+   * Wraps the BaseConvexClient's auth and subscription entry points so every
+   * call is traced whoever makes it (a schedule step, or convex/react), and
+   * traces the client's view of query results (addOnTransitionHandler).
+   */
+  instrument(base) {
+    const emit = (ev) => this.emit(ev);
+    const subscribe = base.subscribe.bind(base);
+    base.subscribe = (name, args, options) => {
+      emit({ type: "subscribe", query: name });
+      const r = subscribe(name, args, options);
+      let done = false;
+      return {
+        queryToken: r.queryToken,
+        unsubscribe: () => {
+          if (!done) emit({ type: "unsubscribe", query: name });
+          done = true;
+          r.unsubscribe();
+        },
+      };
+    };
+    const setAuth = base.setAuth.bind(base);
+    base.setAuth = (fetchToken, onChange, onRefreshChange) => {
+      emit({ type: "setAuth" });
+      setAuth(
+        fetchToken,
+        (value) => {
+          emit({ type: "onAuthChange", value });
+          onChange(value);
+        },
+        onRefreshChange,
+      );
+    };
+    const clearAuth = base.clearAuth.bind(base);
+    base.clearAuth = () => {
+      emit({ type: "clearAuth" });
+      clearAuth();
+    };
+    base.addOnTransitionHandler((transition) => {
       for (const q of transition.queries) {
         let query;
         try {
@@ -118,7 +173,7 @@ export class Run {
         } catch {
           query = q.token;
         }
-        this.emit({
+        emit({
           type: "queryResult",
           query,
           result: q.modification.kind === "Removed" ? { removed: true } : summarizeResult(q.modification.result),
@@ -126,6 +181,17 @@ export class Run {
       }
     });
   }
+
+  /** Lets everything the last step set off run (see env.mjs `drain`). */
+  async settle() {
+    await drain();
+  }
+
+  /** Runs before the end event is emitted (React mode: pending React work). */
+  async finish() {}
+
+  /** Runs after the end event, before the clock is deactivated. */
+  async teardown() {}
 
   fetchToken = ({ forceRefreshToken }) => {
     const index = this.tokenRequests.length;
@@ -135,9 +201,8 @@ export class Run {
     });
   };
 
-  onAuthChange = (value) => {
-    this.emit({ type: "onAuthChange", value });
-  };
+  /** The onChange of step `setAuth` (the instrumentation traces the calls). */
+  onAuthChange = () => {};
 
   /** Executes one step; returns null, or why the step is not applicable. */
   step(s) {
@@ -223,14 +288,14 @@ export class Run {
     currentRun = this;
     activate(this.clock);
     try {
-      this.emit({ type: "init" });
+      this.emit({ type: "init", mode: this.mode });
       try {
         this.construct();
       } catch (err) {
         this.error(err, "construct");
         return this.trace;
       }
-      await drain();
+      await this.settle();
       const steps = this.schedule.steps ?? [];
       for (let k = 0; k < steps.length; k++) {
         const s = steps[k] ?? {};
@@ -248,8 +313,9 @@ export class Run {
           this.trace.splice(mark);
           this.emit({ type: "skipped", step: k, op: s.op, why });
         }
-        await drain();
+        await this.settle();
       }
+      await this.finish();
       this.emit({
         type: "end",
         pendingTimers: this.clock.summary(),
@@ -263,6 +329,7 @@ export class Run {
     } finally {
       // Leave the client with nothing to do: its timers belong to this clock,
       // which nobody will fire again, and its sockets are in-memory objects.
+      await this.teardown();
       deactivate();
       currentRun = null;
     }
@@ -270,11 +337,11 @@ export class Run {
 }
 
 /** Runs one schedule and returns its trace (array of events). */
-export async function runSchedule(schedule) {
+export async function runScheduleIn(RunClass, schedule) {
   installProcessHooks();
   let run;
   try {
-    run = new Run(schedule);
+    run = new RunClass(schedule);
   } catch (err) {
     return [{ type: "harnessError", message: describeError(err) }];
   }
@@ -284,4 +351,12 @@ export async function runSchedule(schedule) {
     run.emit({ type: "harnessError", message: describeError(err) });
     return run.trace;
   }
+}
+
+export async function runSchedule(schedule) {
+  if (schedule !== null && typeof schedule === "object" && schedule.mode === "react") {
+    const { ReactRun } = await import("./react_harness.mjs");
+    return runScheduleIn(ReactRun, schedule);
+  }
+  return runScheduleIn(Run, schedule);
 }
