@@ -144,6 +144,7 @@ pub fn local_state(model: &AuthModel, actor: DiagramActor, s: &State) -> String 
                     }
                 ),
                 Ws::Stopped => "stopped".to_string(),
+                Ws::Terminated => "terminated".to_string(),
             };
             format!(
                 "{} / socket {} / {}",
@@ -259,6 +260,7 @@ pub fn step_label(s: &State, a: &Action) -> String {
                     update_attempted, ..
                 }) => format!("AuthError(attempted={update_attempted})"),
                 Some(ServerFrame::StoreResponse { .. }) => "MutationResponse".to_string(),
+                Some(ServerFrame::FatalError) => "FatalError".to_string(),
                 Some(ServerFrame::Close) => "server close".to_string(),
                 None => "receive".to_string(),
             }
@@ -276,7 +278,7 @@ pub fn step_label(s: &State, a: &Action) -> String {
                 Some(ClientFrame::Connect) => "Connect",
                 Some(ClientFrame::Authenticate { token: Some(_), .. }) => "Authenticate",
                 Some(ClientFrame::Authenticate { token: None, .. }) => "Authenticate None",
-                Some(ClientFrame::ModifyQuerySet(_)) => "ModifyQuerySet",
+                Some(ClientFrame::ModifyQuerySet { .. }) => "ModifyQuerySet",
                 Some(ClientFrame::StoreUser { .. }) => "users.store",
                 None => "frame",
             };

@@ -75,6 +75,7 @@
 //!   modelled; `transient_null` models fetches that resolve to null.
 
 pub mod check;
+pub mod conformance;
 pub mod diagram;
 pub mod docs;
 pub mod explorer;

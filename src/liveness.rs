@@ -345,6 +345,10 @@ pub fn explain(model: &AuthModel, s: &State, p: PropertyId, quiescent: bool) -> 
         Ws::Stopped => {
             why.push("socket stopped (tryToReauthenticate) and nothing restarts it".to_string())
         }
+        Ws::Terminated => why.push(
+            "the client terminated its socket after a FatalError (a ModifyQuerySet with a stale base version); nothing reconnects"
+                .to_string(),
+        ),
         Ws::Ready { paused, .. } if paused != crate::model::client::Paused::No => {
             why.push("socket paused for a token fetch that will never resume it".to_string())
         }

@@ -273,6 +273,7 @@ pub fn render_state(ctx: &Ctx, s: &State) -> String {
             }
         ),
         Ws::Stopped => "stopped".to_string(),
+        Ws::Terminated => "terminated (after a FatalError)".to_string(),
     };
     let auth_state = match s.client.auth_state {
         AuthState::WaitingForServerConfirmationOfFreshToken { token, had_auth } => {

@@ -10,43 +10,43 @@ use crate::common::{model_files, root};
 /// (scenario, unique states stored by stateright's BFS).
 const PINS: &[(&str, usize)] = &[
     ("models/matrix/authenticated-no-faults.toml", 58),
-    ("models/matrix/authenticated-socket-drop.toml", 638),
+    ("models/matrix/authenticated-socket-drop.toml", 759),
     ("models/matrix/convex-auth-no-faults.toml", 58),
-    ("models/matrix/convex-auth-socket-drop.toml", 638),
+    ("models/matrix/convex-auth-socket-drop.toml", 759),
     ("models/matrix/current-user-no-faults.toml", 299),
-    ("models/matrix/current-user-socket-drop.toml", 9016),
+    ("models/matrix/current-user-socket-drop.toml", 10843),
     ("models/matrix/none-no-faults.toml", 70),
     ("models/matrix/none-socket-drop.toml", 851),
     ("models/matrix/provider-no-faults.toml", 37),
     ("models/matrix/provider-socket-drop.toml", 469),
     (
         "models/reports/authkit-template-8-forced-refresh-fixed.toml",
-        2178,
+        2599,
     ),
     (
         "models/reports/authkit-template-8-forced-refresh.toml",
-        2671,
+        3020,
     ),
     ("models/reports/better-auth-408-token-5xx.toml", 243),
     ("models/reports/better-auth-79-hard-reload-fixed.toml", 58),
     ("models/reports/better-auth-79-hard-reload.toml", 70),
     (
         "models/reports/clerk-4112-org-switch-stale-token-fixed.toml",
-        12205,
+        12745,
     ),
     (
         "models/reports/clerk-4112-org-switch-stale-token.toml",
-        8939,
+        9298,
     ),
     ("models/reports/collabute-132-user-row-fixed.toml", 305),
     ("models/reports/collabute-132-user-row.toml", 85),
     (
         "models/reports/convex-auth-178-reauth-after-expiry.toml",
-        1278,
+        1499,
     ),
     (
         "models/reports/convex-backend-237-clerk-signin-fixed.toml",
-        638,
+        759,
     ),
     (
         "models/reports/convex-backend-237-clerk-signin-no-faults.toml",
@@ -75,11 +75,11 @@ const PINS: &[(&str, usize)] = &[
     ),
     (
         "models/reports/convex-js-156-clerk-session-replaced-fixed.toml",
-        12755,
+        13295,
     ),
     (
         "models/reports/convex-js-156-clerk-session-replaced.toml",
-        9079,
+        9438,
     ),
     ("models/reports/convex-js-82-fetcher-swap-fixed.toml", 131),
     ("models/reports/convex-js-82-fetcher-swap.toml", 845),
@@ -95,11 +95,11 @@ const PINS: &[(&str, usize)] = &[
         41,
     ),
     ("models/reports/convex-react-query-19-ssr-auth.toml", 70),
-    ("models/reports/devto-clerk-best-practices-fixed.toml", 952),
-    ("models/reports/devto-clerk-best-practices.toml", 942),
+    ("models/reports/devto-clerk-best-practices-fixed.toml", 1004),
+    ("models/reports/devto-clerk-best-practices.toml", 955),
     (
         "models/reports/discord-router-refresh-useuser-fixed.toml",
-        638,
+        759,
     ),
     ("models/reports/discord-router-refresh-useuser.toml", 469),
     (

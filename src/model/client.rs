@@ -18,7 +18,7 @@ use super::msg::{
     ClientFrame, ConnId, FnIdx, Outcome, QueryId, QueryMod, Sent, ServerFrame, Token,
 };
 use super::server::Conn;
-use super::{Action, Actor, Anomaly, Ctx, Fx, State};
+use super::{Action, Actor, Anomaly, Call, Ctx, Fx, Obs, State, TimerKind};
 use crate::properties::PropertyId;
 
 /// `Socket` of `web_socket_manager.ts` (`terminated` is unreachable: the app
@@ -28,9 +28,17 @@ use crate::properties::PropertyId;
 pub enum Ws {
     Uncreated,
     Disconnected,
-    Connecting { conn: ConnId, paused: bool },
-    Ready { conn: ConnId, paused: Paused },
+    Connecting {
+        conn: ConnId,
+        paused: bool,
+    },
+    Ready {
+        conn: ConnId,
+        paused: Paused,
+    },
     Stopped,
+    /// `terminate()` ran (after a `FatalError`): nothing reconnects, ever.
+    Terminated,
 }
 
 /// The `paused` flag of a ready socket.
@@ -106,12 +114,30 @@ pub enum Answer {
 /// A token request in flight (`fetchTokenAndGuardAgainstRace`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Fetch {
+    /// The request's number over the whole run (for conformance traces;
+    /// never read by the model, so not part of the state's identity).
+    pub request: Meta<u16>,
     /// `configVersion` has not moved since this fetch started.
     pub current: bool,
     pub forced: bool,
     pub cont: Cont,
     /// `None` until the provider answers.
     pub answer: Option<Answer>,
+}
+
+/// Bookkeeping that the model never reads: equal and hashed as nothing, so
+/// it cannot split states.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta<T>(pub T);
+
+impl<T> PartialEq for Meta<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl<T> Eq for Meta<T> {}
+impl<T> std::hash::Hash for Meta<T> {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 /// An entry of `LocalSyncState.querySet`.
@@ -144,6 +170,8 @@ pub struct Client {
     pub paused: bool,
     pub queries: Vec<LocalQuery>,
     pub next_query: QueryId,
+    /// `LocalSyncState.querySetVersion`.
+    pub query_set_version: u8,
     pub pending: Vec<QueryMod>,
     // RemoteQuerySet of the current socket, by query id.
     pub remote: Vec<(QueryId, Outcome)>,
@@ -160,6 +188,8 @@ pub struct Client {
     // RequestManager
     pub requests: Vec<Request>,
     pub next_request: u8,
+    /// Token requests made so far (bookkeeping, see [`Meta`]).
+    pub token_requests: Meta<u16>,
 }
 
 impl Client {
@@ -174,6 +204,7 @@ impl Client {
             paused: false,
             queries: Vec::new(),
             next_query: 0,
+            query_set_version: 0,
             pending: Vec::new(),
             remote: Vec::new(),
             view: Vec::new(),
@@ -183,6 +214,7 @@ impl Client {
             fetches: Vec::new(),
             requests: Vec::new(),
             next_request: 0,
+            token_requests: Meta(0),
         }
     }
 
@@ -276,6 +308,7 @@ impl State {
         fx.note(Actor::Client, Actor::Client, || {
             format!("connect(): new WebSocket (conn {conn})")
         });
+        fx.obs(|| Obs::SocketCreated(conn));
     }
 
     /// `WebSocketManager.sendMessage`: sent only when ready and not paused;
@@ -290,6 +323,7 @@ impl State {
                 let d = frame.describe(&|f| ctx.fn_short(f));
                 fx.note(Actor::Client, Actor::Client, || format!("sends {d}"));
             }
+            fx.obs(|| Obs::Send(conn, frame.clone()));
             let stamp = self.app.signed_out;
             if let ClientFrame::Authenticate { token: Some(t), .. } = frame {
                 if stamp & (1 << t.user) != 0 {
@@ -315,6 +349,7 @@ impl State {
                     Ws::Connecting { .. } => "socket connecting",
                     Ws::Disconnected => "socket disconnected",
                     Ws::Stopped => "socket stopped",
+                    Ws::Terminated => "client terminated",
                     Ws::Uncreated => "no socket",
                 };
                 fx.note(Actor::Client, Actor::Client, || {
@@ -371,12 +406,16 @@ impl State {
 
     /// `WebSocketManager.stop()`: closes the socket; the returned promise
     /// resolves when it has closed. Returns true when it resolves at once.
-    fn stop_socket(&mut self) -> bool {
+    fn stop_socket(&mut self, fx: &mut Fx) -> bool {
+        if self.client.ws == Ws::Terminated {
+            return true;
+        }
         let closing = self.client.conn();
         self.client.ws = Ws::Stopped;
         match closing {
             Some(conn) => {
                 self.client.closing = Some(conn);
+                fx.obs(|| Obs::ClientClose(conn));
                 false
             }
             None => true,
@@ -395,7 +434,9 @@ impl State {
 
     /// `ws.onclose` with the reconnecting handler: `scheduleReconnect` (the
     /// pause flag is forgotten; the next socket starts unpaused).
-    fn on_close(&mut self, fx: &mut Fx) {
+    fn on_close(&mut self, conn: ConnId, fx: &mut Fx) {
+        fx.obs(|| Obs::Closed(conn));
+        fx.obs(|| Obs::TimerSet(TimerKind::Reconnect));
         self.client.ws = Ws::Disconnected;
         fx.note(Actor::Client, Actor::Client, || {
             "socket closed: scheduleReconnect (pause flag forgotten)".to_string()
@@ -463,7 +504,16 @@ impl State {
                 fx,
             );
         }
-        self.send(ClientFrame::ModifyQuerySet(mods), ctx, fx);
+        self.client.query_set_version = 1;
+        self.send(
+            ClientFrame::ModifyQuerySet {
+                base: 0,
+                new: 1,
+                mods,
+            },
+            ctx,
+            fx,
+        );
         // RequestManager.restart(): every in-flight mutation is sent again.
         let ids: Vec<u8> = self.client.requests.iter().map(|r| r.id).collect();
         for r in &mut self.client.requests {
@@ -478,6 +528,15 @@ impl State {
     /// (if auth is set) then the pending ModifyQuerySet — then the unsent mutations.
     fn on_resume(&mut self, ctx: &Ctx, fx: &mut Fx) {
         let mods = std::mem::take(&mut self.client.pending);
+        let query_set = (!mods.is_empty()).then(|| {
+            let base = self.client.query_set_version;
+            self.client.query_set_version += 1;
+            ClientFrame::ModifyQuerySet {
+                base,
+                new: base + 1,
+                mods,
+            }
+        });
         let auth = self.client.auth.map(|t| {
             let base = self.client.identity_version;
             self.client.identity_version += 1;
@@ -490,8 +549,8 @@ impl State {
         if let Some(a) = auth {
             self.send(a, ctx, fx);
         }
-        if !mods.is_empty() {
-            self.send(ClientFrame::ModifyQuerySet(mods), ctx, fx);
+        if let Some(q) = query_set {
+            self.send(q, ctx, fx);
         }
         let unsent: Vec<u8> = self
             .client
@@ -514,6 +573,7 @@ impl State {
 
     /// `BaseConvexClient.subscribe` -> `LocalSyncState.subscribe`.
     pub(crate) fn client_subscribe(&mut self, ctx: &Ctx, f: FnIdx, fx: &mut Fx) {
+        fx.obs(|| Obs::Call(Call::Subscribe(f)));
         self.client_sync(ctx, fx);
         if let Some(q) = self.client.queries.iter_mut().find(|q| q.f == f) {
             q.subscribers += 1;
@@ -532,8 +592,14 @@ impl State {
                 format!("subscribe {} parked (paused)", ctx.fn_short(f))
             });
         } else {
+            let base = self.client.query_set_version;
+            self.client.query_set_version += 1;
             self.send(
-                ClientFrame::ModifyQuerySet(vec![QueryMod::Add(id, f)]),
+                ClientFrame::ModifyQuerySet {
+                    base,
+                    new: base + 1,
+                    mods: vec![QueryMod::Add(id, f)],
+                },
                 ctx,
                 fx,
             );
@@ -546,6 +612,7 @@ impl State {
         let Some(q) = self.client.query_of(f) else {
             return;
         };
+        fx.obs(|| Obs::Call(Call::Unsubscribe(f)));
         if q.subscribers > 1 {
             if let Some(q) = self.client.queries.iter_mut().find(|q| q.f == f) {
                 q.subscribers -= 1;
@@ -568,8 +635,14 @@ impl State {
                 format!("unsubscribe {} parked (paused)", ctx.fn_short(f))
             });
         } else {
+            let base = self.client.query_set_version;
+            self.client.query_set_version += 1;
             self.send(
-                ClientFrame::ModifyQuerySet(vec![QueryMod::Remove(q.id)]),
+                ClientFrame::ModifyQuerySet {
+                    base,
+                    new: base + 1,
+                    mods: vec![QueryMod::Remove(q.id)],
+                },
                 ctx,
                 fx,
             );
@@ -580,6 +653,7 @@ impl State {
     /// `Authenticate{tokenType:"None"}`. The AuthenticationManager is not
     /// touched: its refetch timer and any fetch in flight survive.
     pub(crate) fn client_clear_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        fx.obs(|| Obs::Call(Call::ClearAuth));
         self.client_sync(ctx, fx);
         let base = self.local_clear_auth();
         self.send(ClientFrame::Authenticate { token: None, base }, ctx, fx);
@@ -614,6 +688,7 @@ impl State {
 
     /// `BaseConvexClient.mutation(users.store)` -> `RequestManager.request`.
     pub(crate) fn client_store_user(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        fx.obs(|| Obs::Call(Call::StoreUser));
         self.client_sync(ctx, fx);
         let id = self.client.next_request;
         self.client.next_request += 1;
@@ -627,7 +702,13 @@ impl State {
 
     /// `setAuthState`: leaving `waitingForScheduledRefetch` clears the
     /// timeout; entering a settled state resets the confirmation attempts.
-    fn set_auth_state(&mut self, s: AuthState) {
+    fn set_auth_state(&mut self, s: AuthState, fx: &mut Fx) {
+        if matches!(
+            self.client.auth_state,
+            AuthState::WaitingForScheduledRefetch { timer: true }
+        ) {
+            fx.obs(|| Obs::TimerCleared(TimerKind::Refetch));
+        }
         if matches!(
             s,
             AuthState::WaitingForScheduledRefetch { .. }
@@ -643,8 +724,9 @@ impl State {
     /// first `await`: reset to noAuth, pause the socket, start a
     /// non-forced token fetch.
     pub(crate) fn client_set_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        fx.obs(|| Obs::Call(Call::SetAuth));
         self.client_sync(ctx, fx);
-        self.set_auth_state(AuthState::NoAuth);
+        self.set_auth_state(AuthState::NoAuth, fx);
         self.pause_socket();
         self.client.callbacks_live = true;
         fx.note(Actor::React, Actor::Client, || {
@@ -665,7 +747,10 @@ impl State {
             f.answer.is_none()
                 || (f.cont == Cont::SetConfigRefetch && f.answer != Some(Answer::Threw))
         });
+        let request = self.client.token_requests.0;
+        self.client.token_requests.0 += 1;
         self.client.fetches.push(Fetch {
+            request: Meta(request),
             current: true,
             forced,
             cont,
@@ -674,6 +759,7 @@ impl State {
         fx.note(Actor::Client, Actor::Provider, || {
             format!("fetchAccessToken({{forceRefreshToken:{forced}}})")
         });
+        fx.obs(|| Obs::TokenRequest { request, forced });
     }
 
     /// The continuation of the `await fetchToken(...)` of fetch `i`.
@@ -689,6 +775,7 @@ impl State {
                 fx.note(Actor::Client, Actor::Client, || {
                     "fetchAccessToken threw: the awaiting auth flow rejects (uncaught)".to_string()
                 });
+                fx.obs(|| Obs::UnhandledRejection);
                 return true;
             }
         };
@@ -705,13 +792,14 @@ impl State {
         match f.cont {
             Cont::SetConfig => {
                 if let Some(t) = token {
-                    self.set_auth_state(AuthState::WaitingForServerConfirmationOfCachedToken {
-                        has_retried: false,
-                    });
+                    self.set_auth_state(
+                        AuthState::WaitingForServerConfirmationOfCachedToken { has_retried: false },
+                        fx,
+                    );
                     self.authenticate(t, ctx, fx);
                     self.resume_socket(ctx, fx);
                 } else {
-                    self.set_auth_state(AuthState::InitialRefetch);
+                    self.set_auth_state(AuthState::InitialRefetch, fx);
                     self.refetch_token(Cont::SetConfigRefetch, fx);
                 }
             }
@@ -759,10 +847,10 @@ impl State {
         match token {
             Some(t) if self.client.auth != Some(t) => {
                 let had_auth = self.client.auth.is_some();
-                self.set_auth_state(AuthState::WaitingForServerConfirmationOfFreshToken {
-                    had_auth,
-                    token: t,
-                });
+                self.set_auth_state(
+                    AuthState::WaitingForServerConfirmationOfFreshToken { had_auth, token: t },
+                    fx,
+                );
                 self.authenticate(t, ctx, fx);
             }
             Some(_) => {
@@ -770,7 +858,7 @@ impl State {
                     "refetch returned the same token: notRefetching (nothing rescheduled)"
                         .to_string()
                 });
-                self.set_auth_state(AuthState::NotRefetching);
+                self.set_auth_state(AuthState::NotRefetching, fx);
             }
             None => {
                 fx.note(Actor::Client, Actor::Client, || {
@@ -788,11 +876,12 @@ impl State {
     /// `setAndReportAuthFailed`: `onAuthChange(false)`, then noAuth.
     fn auth_failed(&mut self, fx: &mut Fx) {
         self.on_auth_change(false, fx);
-        self.set_auth_state(AuthState::NoAuth);
+        self.set_auth_state(AuthState::NoAuth, fx);
     }
 
     /// The `onChange` callback given to `setAuth` by `ConvexAuthStateFirstEffect`.
     fn on_auth_change(&mut self, authenticated: bool, fx: &mut Fx) {
+        fx.obs(|| Obs::OnAuthChange(authenticated));
         if self.client.callbacks_live {
             self.app_convex_auth_changed(authenticated);
             fx.note(Actor::Client, Actor::React, || {
@@ -806,11 +895,12 @@ impl State {
     }
 
     /// `scheduleTokenRefetch`: arms the timer (`waitingForScheduledRefetch`).
-    fn schedule_token_refetch(&mut self) {
+    fn schedule_token_refetch(&mut self, fx: &mut Fx) {
         if self.client.auth_state == AuthState::NoAuth {
             return;
         }
-        self.set_auth_state(AuthState::WaitingForScheduledRefetch { timer: true });
+        fx.obs(|| Obs::TimerSet(TimerKind::Refetch));
+        self.set_auth_state(AuthState::WaitingForScheduledRefetch { timer: true }, fx);
     }
 
     /// The refetch timer fires (`refreshes` budget): `refetchToken`.
@@ -843,7 +933,7 @@ impl State {
                         "server confirmed the cached token: refetch scheduled (initialAuthTokenReuse)"
                             .to_string()
                     });
-                    self.schedule_token_refetch();
+                    self.schedule_token_refetch(fx);
                 } else {
                     fx.note(Actor::Client, Actor::Client, || {
                         "server confirmed the cached token: forced refetch".to_string()
@@ -856,7 +946,7 @@ impl State {
                 fx.note(Actor::Client, Actor::Client, || {
                     "server confirmed the fresh token: refetch scheduled".to_string()
                 });
-                self.schedule_token_refetch();
+                self.schedule_token_refetch(fx);
                 self.client.attempts = 0;
                 // `if (!this.authState.hadAuth)` reads the state that
                 // scheduleTokenRefetch just installed, which has no
@@ -917,7 +1007,7 @@ impl State {
         fx.note(Actor::Client, Actor::Client, || {
             "tryToReauthenticate: stop the socket, then a forced fetch".to_string()
         });
-        if self.stop_socket() {
+        if self.stop_socket(fx) {
             self.reauth_after_stop(fx);
         } else {
             self.client.reauth_waiting += 1;
@@ -948,10 +1038,10 @@ impl State {
                     AuthState::NotRefetching | AuthState::WaitingForScheduledRefetch { .. }
                 );
                 self.authenticate(t, ctx, fx);
-                self.set_auth_state(AuthState::WaitingForServerConfirmationOfFreshToken {
-                    had_auth,
-                    token: t,
-                });
+                self.set_auth_state(
+                    AuthState::WaitingForServerConfirmationOfFreshToken { had_auth, token: t },
+                    fx,
+                );
             }
             _ => {
                 fx.note(Actor::Client, Actor::Client, || {
@@ -978,6 +1068,7 @@ impl State {
 
     pub(crate) fn close_completes(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
         self.net.retain(|c| c.id != conn);
+        fx.obs(|| Obs::Closed(conn));
         fx.note(Actor::Client, Actor::Client, || {
             format!("conn {conn} closed")
         });
@@ -1001,6 +1092,7 @@ impl State {
             // close() replaced onmessage with a no-op; onclose resolves stop().
             if frame == ServerFrame::Close {
                 self.net.retain(|c| c.id != conn);
+                fx.obs(|| Obs::Closed(conn));
                 self.stop_resolved(fx);
             }
             return true;
@@ -1031,9 +1123,24 @@ impl State {
             ServerFrame::StoreResponse { request, .. } => {
                 self.client.requests.retain(|r| r.id != request);
             }
+            ServerFrame::FatalError => {
+                // `logFatalError`, `void this.webSocketManager.terminate()`,
+                // then the handler throws: the client never reconnects.
+                fx.note(Actor::Client, Actor::Client, || {
+                    "FatalError: the client terminates its socket for good".to_string()
+                });
+                fx.obs(|| Obs::ClientClose(conn));
+                self.client.ws = Ws::Terminated;
+                if self.client.closing.is_none() {
+                    self.client.closing = Some(conn);
+                } else {
+                    self.net.retain(|c| c.id != conn);
+                }
+                fx.obs(|| Obs::Fatal);
+            }
             ServerFrame::Close => {
                 self.net.retain(|c| c.id != conn);
-                self.on_close(fx);
+                self.on_close(conn, fx);
             }
         }
         true
@@ -1061,9 +1168,10 @@ impl State {
     /// A socket drop seen by the client: `ws.onclose`.
     pub(crate) fn client_socket_dropped(&mut self, conn: ConnId, fx: &mut Fx) {
         if self.client.closing == Some(conn) {
+            fx.obs(|| Obs::Closed(conn));
             self.stop_resolved(fx);
         } else if self.client.conn() == Some(conn) {
-            self.on_close(fx);
+            self.on_close(conn, fx);
         }
     }
 }

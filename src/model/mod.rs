@@ -403,6 +403,69 @@ impl State {
 #[derive(Default)]
 pub struct Fx {
     pub events: Option<Vec<Event>>,
+    /// What an outside observer of the real client would see (for
+    /// conformance checks against the real client).
+    pub obs: Option<Vec<Obs>>,
+}
+
+/// A timer of the client that conformance checks observe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    /// `WebSocketManager.scheduleReconnect`.
+    Reconnect,
+    /// `AuthenticationManager.scheduleTokenRefetch`.
+    Refetch,
+}
+
+/// A call the app makes on the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    SetAuth,
+    ClearAuth,
+    Subscribe(FnIdx),
+    Unsubscribe(FnIdx),
+    StoreUser,
+}
+
+/// Something an observer of the real client and server sees, in the
+/// vocabulary of the conformance harness (`tests/conformance/README.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Obs {
+    /// The app called the client.
+    Call(Call),
+    SocketCreated(ConnId),
+    /// The client wrote a frame on a socket.
+    Send(ConnId, msg::ClientFrame),
+    /// The client called the token fetcher (the `request` number is global).
+    TokenRequest {
+        request: u16,
+        forced: bool,
+    },
+    /// The client called `setAuth`'s `onChange`.
+    OnAuthChange(bool),
+    ServerEval {
+        conn: ConnId,
+        f: FnIdx,
+        identity: Option<msg::Token>,
+        outcome: Outcome,
+    },
+    /// `users:store` ran: `Some(inserted)` with an identity, `None` without.
+    ServerMutation {
+        conn: ConnId,
+        identity: Option<msg::Token>,
+        inserted: Option<bool>,
+    },
+    ServerSend(ConnId, msg::ServerFrame),
+    /// The client called `ws.close()`.
+    ClientClose(ConnId),
+    /// The socket's `onclose` ran.
+    Closed(ConnId),
+    TimerSet(TimerKind),
+    TimerCleared(TimerKind),
+    /// An awaited token fetch rejected and nothing caught it.
+    UnhandledRejection,
+    /// The client's message handler threw after a `FatalError`.
+    Fatal,
 }
 
 /// A participant of the sequence diagram.
@@ -442,10 +505,27 @@ impl Fx {
     pub fn recording() -> Fx {
         Fx {
             events: Some(Vec::new()),
+            obs: None,
         }
     }
     pub fn off() -> Fx {
-        Fx { events: None }
+        Fx {
+            events: None,
+            obs: None,
+        }
+    }
+    /// Records observations only (conformance checks).
+    pub fn observing() -> Fx {
+        Fx {
+            events: None,
+            obs: Some(Vec::new()),
+        }
+    }
+    #[inline]
+    pub fn obs(&mut self, o: impl FnOnce() -> Obs) {
+        if let Some(v) = &mut self.obs {
+            v.push(o());
+        }
     }
     #[inline]
     pub fn on(&self) -> bool {

@@ -102,8 +102,12 @@ pub enum ClientFrame {
     Connect,
     /// `Authenticate` with `tokenType: "User"` (`Some`) or `"None"` (`None`).
     Authenticate { token: Option<Token>, base: u8 },
-    /// `ModifyQuerySet`.
-    ModifyQuerySet(Vec<QueryMod>),
+    /// `ModifyQuerySet` from query-set version `base` to `new`.
+    ModifyQuerySet {
+        base: u8,
+        new: u8,
+        mods: Vec<QueryMod>,
+    },
     /// `Mutation` of `users:store` with its request id.
     StoreUser { request: u8 },
 }
@@ -128,6 +132,10 @@ pub enum ServerFrame {
     },
     /// `AuthError`; always followed by `Close`.
     AuthError { update_attempted: bool, base: u8 },
+    /// `FatalError`: the server refuses the session (e.g. a ModifyQuerySet
+    /// whose base version is not the connection's query-set version);
+    /// followed by `Close`.
+    FatalError,
     /// `MutationResponse` of `users:store`.
     StoreResponse { request: u8, success: bool },
     /// The server closed the socket (the client's `ws.onclose`).
@@ -140,7 +148,7 @@ impl ClientFrame {
             ClientFrame::Connect => "Connect".to_string(),
             ClientFrame::Authenticate { token: Some(t), .. } => format!("Authenticate {t}"),
             ClientFrame::Authenticate { token: None, .. } => "Authenticate None".to_string(),
-            ClientFrame::ModifyQuerySet(mods) => {
+            ClientFrame::ModifyQuerySet { mods, .. } => {
                 let parts: Vec<String> = mods
                     .iter()
                     .map(|m| match m {
@@ -190,6 +198,7 @@ impl ServerFrame {
             ServerFrame::StoreResponse { success, .. } => {
                 format!("MutationResponse users:store success={success}")
             }
+            ServerFrame::FatalError => "FatalError".to_string(),
             ServerFrame::Close => "close".to_string(),
         }
     }

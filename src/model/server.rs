@@ -20,7 +20,7 @@ use super::msg::{
     ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Sent, ServerFrame, Token,
     User, UserSet, user_name,
 };
-use super::{Action, Actor, Ctx, Fx, State};
+use super::{Action, Actor, Ctx, Fx, Obs, State};
 use crate::properties::PropertyId;
 use crate::scenario::AuthReq;
 
@@ -30,6 +30,8 @@ pub struct ServerConn {
     pub identity: Option<Token>,
     /// Number of Authenticates accepted on this connection.
     pub version: u8,
+    /// The query-set version (the last ModifyQuerySet's `newVersion`).
+    pub query_set_version: u8,
     /// Subscriptions and the last result sent for each.
     pub subs: Vec<(QueryId, FnIdx, Option<Outcome>)>,
     /// The server closed this connection (after an AuthError or an error).
@@ -99,9 +101,7 @@ impl State {
         }
         if self.budgets.socket_drops > 0 {
             for c in &self.net {
-                if !c.server.closed {
-                    actions.push(Action::NetworkDrops { conn: c.id });
-                }
+                actions.push(Action::NetworkDrops { conn: c.id });
             }
         }
     }
@@ -162,6 +162,12 @@ impl State {
                 null: func.reads_users && self.server.rows & (1 << u) == 0,
             },
         };
+        fx.obs(|| Obs::ServerEval {
+            conn,
+            f,
+            identity,
+            outcome,
+        });
         let who = match identity {
             Some(t) => format!("as {} ({t})", user_name(t.user)),
             None => "with no identity".to_string(),
@@ -247,16 +253,34 @@ impl State {
         changed
     }
 
-    /// AuthError then close: the server stops reading this connection.
-    fn auth_error_and_close(&mut self, ci: usize, update_attempted: bool) {
+    /// Queues a frame for the client on connection `ci`.
+    fn server_send(&mut self, ci: usize, frame: ServerFrame, fx: &mut Fx) {
         let c = &mut self.net[ci];
-        c.down.push(ServerFrame::AuthError {
-            update_attempted,
-            base: c.server.version,
-        });
-        c.down.push(ServerFrame::Close);
+        let conn = c.id;
+        fx.obs(|| Obs::ServerSend(conn, frame.clone()));
+        c.down.push(frame);
+    }
+
+    /// Closes connection `ci` from the server side: it stops reading it.
+    fn server_close(&mut self, ci: usize, fx: &mut Fx) {
+        self.server_send(ci, ServerFrame::Close, fx);
+        let c = &mut self.net[ci];
         c.server.closed = true;
         c.up.clear();
+    }
+
+    /// AuthError then close.
+    fn auth_error_and_close(&mut self, ci: usize, update_attempted: bool, fx: &mut Fx) {
+        let base = self.net[ci].server.version;
+        self.server_send(
+            ci,
+            ServerFrame::AuthError {
+                update_attempted,
+                base,
+            },
+            fx,
+        );
+        self.server_close(ci, fx);
     }
 
     /// The server handles the next client frame on `conn`.
@@ -272,7 +296,7 @@ impl State {
         if fx.on() {
             let d = sent.frame.describe(&|f| ctx.fn_short(f));
             let note = match (&sent.frame, self.net[ci].server.version) {
-                (ClientFrame::ModifyQuerySet(_), 0) => " (no Authenticate yet)",
+                (ClientFrame::ModifyQuerySet { .. }, 0) => " (no Authenticate yet)",
                 _ => "",
             };
             fx.note(Actor::Client, Actor::Server, || format!("{d}{note}"));
@@ -293,7 +317,7 @@ impl State {
                                 format!("rejects {t}: expired")
                             }
                         });
-                        self.auth_error_and_close(ci, true);
+                        self.auth_error_and_close(ci, true, fx);
                         return true;
                     }
                 }
@@ -304,22 +328,33 @@ impl State {
                             "Authenticate baseVersion {base} != {v}: closes (InternalServerError)"
                         )
                     });
-                    let c = &mut self.net[ci];
-                    c.down.push(ServerFrame::Close);
-                    c.server.closed = true;
-                    c.up.clear();
+                    self.server_close(ci, fx);
                     return true;
                 }
                 self.net[ci].server.identity = token;
                 self.net[ci].server.version = v + 1;
                 let results = self.rerun(ctx, ci, stamp, |_, _| true, fx);
-                self.net[ci].down.push(ServerFrame::Transition {
-                    start: v,
-                    end: v + 1,
-                    results,
-                });
+                self.server_send(
+                    ci,
+                    ServerFrame::Transition {
+                        start: v,
+                        end: v + 1,
+                        results,
+                    },
+                    fx,
+                );
             }
-            ClientFrame::ModifyQuerySet(mods) => {
+            ClientFrame::ModifyQuerySet { base, new, mods } => {
+                let qv = self.net[ci].server.query_set_version;
+                if base != qv {
+                    fx.note(Actor::Server, Actor::Server, || {
+                        format!("ModifyQuerySet base version {base} != {qv}: FatalError, closes")
+                    });
+                    self.server_send(ci, ServerFrame::FatalError, fx);
+                    self.server_close(ci, fx);
+                    return true;
+                }
+                self.net[ci].server.query_set_version = new;
                 let identity = self.net[ci].server.identity;
                 let mut results = Vec::new();
                 for m in mods {
@@ -336,11 +371,15 @@ impl State {
                     }
                 }
                 let v = self.net[ci].server.version;
-                self.net[ci].down.push(ServerFrame::Transition {
-                    start: v,
-                    end: v,
-                    results,
-                });
+                self.server_send(
+                    ci,
+                    ServerFrame::Transition {
+                        start: v,
+                        end: v,
+                        results,
+                    },
+                    fx,
+                );
             }
             ClientFrame::StoreUser { request } => {
                 let identity = self.net[ci].server.identity;
@@ -362,24 +401,40 @@ impl State {
                                 if new_row { "inserted" } else { "exists" }
                             )
                         });
-                        self.net[ci].down.push(ServerFrame::StoreResponse {
-                            request,
-                            success: true,
+                        fx.obs(|| Obs::ServerMutation {
+                            conn,
+                            identity,
+                            inserted: Some(new_row),
                         });
-                        if new_row {
-                            self.users_table_changed(ctx, stamp, fx);
-                        }
+                        self.server_send(
+                            ci,
+                            ServerFrame::StoreResponse {
+                                request,
+                                success: true,
+                            },
+                            fx,
+                        );
+                        self.users_table_changed(ctx, ci, stamp, fx);
                     }
                     None => {
+                        fx.obs(|| Obs::ServerMutation {
+                            conn,
+                            identity: None,
+                            inserted: None,
+                        });
                         self.trigger(PropertyId::QueryRunsAuthenticated);
                         self.violate(PropertyId::QueryRunsAuthenticated);
                         fx.violation(Actor::Server, PropertyId::QueryRunsAuthenticated, || {
                             format!("runs {store} with no identity: Unauthenticated")
                         });
-                        self.net[ci].down.push(ServerFrame::StoreResponse {
-                            request,
-                            success: false,
-                        });
+                        self.server_send(
+                            ci,
+                            ServerFrame::StoreResponse {
+                                request,
+                                success: false,
+                            },
+                            fx,
+                        );
                     }
                 }
             }
@@ -387,9 +442,11 @@ impl State {
         true
     }
 
-    /// A write to `users` re-runs the subscriptions that read it, on every
-    /// connection the server still serves.
-    fn users_table_changed(&mut self, ctx: &Ctx, stamp: UserSet, fx: &mut Fx) {
+    /// A commit to `users` re-runs the subscriptions that read it, on every
+    /// connection the server still serves; a connection gets a Transition
+    /// when a result changed, and the mutating one always does: its
+    /// timestamp advances past the commit, which resolves the mutation.
+    fn users_table_changed(&mut self, ctx: &Ctx, mutating: usize, stamp: UserSet, fx: &mut Fx) {
         for ci in 0..self.net.len() {
             if self.net[ci].server.closed || !self.net[ci].opened {
                 continue;
@@ -401,13 +458,17 @@ impl State {
                 |ctx, f| ctx.functions[f as usize].reads_users,
                 fx,
             );
-            if !results.is_empty() {
+            if !results.is_empty() || ci == mutating {
                 let v = self.net[ci].server.version;
-                self.net[ci].down.push(ServerFrame::Transition {
-                    start: v,
-                    end: v,
-                    results,
-                });
+                self.server_send(
+                    ci,
+                    ServerFrame::Transition {
+                        start: v,
+                        end: v,
+                        results,
+                    },
+                    fx,
+                );
             }
         }
     }
@@ -424,7 +485,7 @@ impl State {
         fx.note(Actor::Server, Actor::Server, || {
             format!("finds {t} expired (and every token issued before it)")
         });
-        self.auth_error_and_close(ci, false);
+        self.auth_error_and_close(ci, false, fx);
         true
     }
 

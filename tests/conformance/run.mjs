@@ -18,7 +18,8 @@ function usage(msg) {
   if (msg) process.stderr.write(`${msg}\n`);
   process.stderr.write(
     "usage: node run.mjs [SCHEDULE.json]   (default: stdin)\n" +
-      "       node run.mjs --batch DIR|FILE.jsonl|-\n",
+      "       node run.mjs --batch DIR|FILE.jsonl|-\n" +
+      "       node run.mjs --serve    (JSONL on stdin, one trace line out per schedule line)\n",
   );
   process.exit(2);
 }
@@ -61,7 +62,27 @@ async function writeOut(text) {
 
 const args = process.argv.slice(2);
 if (args.includes("-h") || args.includes("--help")) usage();
-if (args[0] === "--batch") {
+if (args[0] === "--serve") {
+  // One schedule per input line, one `{"name","trace"}` line out as soon as
+  // it has run: a long-lived process for callers that generate schedules
+  // one at a time (the Rust property tests).
+  const { createInterface } = await import("node:readline");
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n += 1;
+    if (line.trim() === "") continue;
+    let schedule;
+    try {
+      schedule = JSON.parse(line);
+    } catch (err) {
+      await writeOut(`${JSON.stringify({ name: `line ${n}`, error: `invalid JSON: ${err.message}` })}\n`);
+      continue;
+    }
+    const trace = await runSchedule(schedule);
+    await writeOut(`${JSON.stringify({ name: schedule.name ?? `line ${n}`, trace })}\n`);
+  }
+} else if (args[0] === "--batch") {
   if (args.length !== 2) usage("--batch takes one argument");
   for (const { name, schedule } of batchInputs(args[1])) {
     const trace = await runSchedule(schedule);

@@ -205,6 +205,10 @@ export class Network {
     const conn = this.conn(id);
     if (conn === undefined) return "no such connection";
     if (conn.readyState !== CLOSING) return "no client-initiated close pending";
+    // Frames the client wrote before ws.close() reach the server before the
+    // close does; and a server that closed first delivers its own close.
+    if (conn.up.length > 0 && !conn.server.closed) return "frames in flight to the server arrive before the close";
+    if (conn.server.closed) return "the server closed first: its close frame is in flight";
     if (conn.wasConnecting) {
       this.dispatch(conn.ws, "onerror", { type: "error" }, `conn ${conn.id} onerror`);
       this.finishClose(conn, 1006, "", false);

@@ -1,0 +1,273 @@
+//! The model against the real client (`tests/conformance/`, npm
+//! `convex@1.48.0` under Node): recorded traces must be ones the model can
+//! produce, step by step.
+
+use std::path::PathBuf;
+
+use authrace::conformance::{Harness, Schedule, validate};
+
+use crate::common::root;
+
+pub fn harness_dir() -> PathBuf {
+    root().join("tests/conformance")
+}
+
+pub fn harness() -> Harness {
+    assert!(
+        harness_dir().join("node_modules/convex").exists(),
+        "tests/conformance/node_modules is missing: run ./scripts/test.sh (it runs `npm ci` there)"
+    );
+    Harness::start(&harness_dir()).expect("node starts")
+}
+
+#[test]
+fn hand_written_schedules_are_traces_the_model_produces() {
+    let mut h = harness();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(harness_dir().join("schedules"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5);
+    let mut failures = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let schedule: Schedule = match serde_json::from_str(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                failures.push(format!(
+                    "{}: not a client-level schedule the model takes: {e}",
+                    f.display()
+                ));
+                continue;
+            }
+        };
+        let trace = h.run(&schedule).expect("the harness runs");
+        if let Err(d) = validate(&schedule, &trace) {
+            failures.push(format!("{}: {d}", f.file_name().unwrap().to_string_lossy()));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+mod random {
+    use std::cell::RefCell;
+
+    use authrace::conformance::{FnDecl, Options, Schedule, schedule_from_choices, validate};
+    use authrace::scenario::AuthReq;
+    use proptest::prelude::*;
+    use proptest::test_runner::{
+        Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+    };
+
+    fn functions() -> Vec<FnDecl> {
+        vec![
+            FnDecl {
+                name: "q:req".into(),
+                auth: AuthReq::Required,
+            },
+            FnDecl {
+                name: "q:opt".into(),
+                auth: AuthReq::Optional,
+            },
+            FnDecl {
+                name: "q:pub".into(),
+                auth: AuthReq::None,
+            },
+        ]
+    }
+
+    /// Schedules built by walking the model with random choices (see
+    /// `schedule_from_choices`): every step kind, mostly applicable.
+    pub fn schedule(max_steps: usize) -> impl Strategy<Value = Schedule> {
+        (0u8..4, prop::collection::vec(any::<u16>(), 1..=max_steps)).prop_map(|(opt, choices)| {
+            let options = Options {
+                expect_auth: opt == 1,
+                initial_auth_token_reuse: opt == 2,
+            };
+            schedule_from_choices(&functions(), options, &choices).expect("valid functions")
+        })
+    }
+
+    /// At least 500 random schedules (PROPTEST_CASES overrides) run on the
+    /// real client; every trace must be one the model produces. The seed is
+    /// printed; AUTHRACE_SEED=<hex> replays a run. A failure is shrunk to a
+    /// minimal schedule, printed as JSON for `node tests/conformance/run.mjs`.
+    #[test]
+    fn random_schedules_on_the_real_client_are_model_traces() {
+        let cases: u32 = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(500)
+            .max(1);
+        let seed: [u8; 32] = match std::env::var("AUTHRACE_SEED") {
+            Ok(hex) => {
+                let mut s = [0u8; 32];
+                for (i, b) in s.iter_mut().enumerate() {
+                    *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("00"), 16)
+                        .unwrap_or(0);
+                }
+                s
+            }
+            Err(_) => {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos();
+                let mut s = [0u8; 32];
+                s[..16].copy_from_slice(&t.to_le_bytes());
+                s
+            }
+        };
+        let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+        eprintln!("conformance: {cases} random schedules, AUTHRACE_SEED={hex}");
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        let harness = RefCell::new(super::harness());
+        // What the schedules exercised: a generator that never reaches the
+        // interesting paths would make this test pass vacuously.
+        let seen = RefCell::new(std::collections::BTreeMap::<String, usize>::new());
+        let result = runner.run(&schedule(60), |s| {
+            let trace = harness
+                .borrow_mut()
+                .run(&s)
+                .map_err(|e| TestCaseError::fail(format!("harness: {e}")))?;
+            let mut seen = seen.borrow_mut();
+            for e in &trace {
+                let key = match e["type"].as_str() {
+                    Some("step") => "applied step".to_string(),
+                    Some("skipped") => "skipped step".to_string(),
+                    Some("serverEval") if e["identity"].is_null() => {
+                        "evaluation without identity".to_string()
+                    }
+                    Some("serverEval") => "evaluation with identity".to_string(),
+                    Some("serverSend") => format!(
+                        "server sends {}",
+                        e["frame"]["type"].as_str().unwrap_or("?")
+                    ),
+                    Some(
+                        t @ ("onAuthChange" | "clientClose" | "tokenRequest" | "socketCreated"),
+                    ) => t.to_string(),
+                    Some("timerSet") => format!("timer {}", e["kind"].as_str().unwrap_or("?")),
+                    Some("error") => "unhandled rejection".to_string(),
+                    _ => continue,
+                };
+                *seen.entry(key).or_default() += 1;
+            }
+            validate(&s, &trace).map_err(|d| TestCaseError::fail(d.to_string()))
+        });
+        match result {
+            Ok(()) => {}
+            Err(TestError::Fail(reason, minimal)) => panic!(
+                "AUTHRACE_SEED={hex}\n{reason}\nminimal schedule (for `node tests/conformance/run.mjs`):\n{}",
+                serde_json::to_string(&minimal).unwrap()
+            ),
+            Err(e) => panic!("AUTHRACE_SEED={hex}\n{e}"),
+        }
+        let seen = seen.into_inner();
+        eprintln!("conformance coverage: {seen:?}");
+        if cases >= 500 {
+            for key in [
+                "evaluation without identity",
+                "evaluation with identity",
+                "server sends AuthError",
+                "server sends Transition",
+                "server sends MutationResponse",
+                "onAuthChange",
+                "clientClose",
+                "timer refetch",
+                "timer reconnect",
+                "unhandled rejection",
+            ] {
+                assert!(
+                    seen.get(key).copied().unwrap_or(0) > 0,
+                    "no schedule exercised: {key}"
+                );
+            }
+            let applied = seen["applied step"];
+            let skipped = seen.get("skipped step").copied().unwrap_or(0);
+            assert!(
+                applied * 2 > skipped,
+                "too many skipped steps: {applied} applied, {skipped} skipped"
+            );
+        }
+    }
+}
+
+/// Every counterexample to `query-runs-authenticated` in models/ replays on
+/// the real client: the model's trace becomes a schedule, and the harness
+/// server sees the same violation (a function that needs auth evaluated
+/// with no identity). The replayed trace is also one the model produces.
+#[test]
+fn counterexamples_replay_on_the_real_client() {
+    use authrace::check::{CheckOptions, check};
+    use authrace::conformance::schedule_from_trace;
+    use authrace::model::AuthModel;
+    use authrace::properties::{PropertyId, Verdict};
+
+    let mut h = harness();
+    let mut replayed = Vec::new();
+    for f in crate::common::model_files() {
+        let s = authrace::scenario::Scenario::load(&f).unwrap();
+        let r = check(&f, &s, &CheckOptions::default());
+        let p = r.property(PropertyId::QueryRunsAuthenticated);
+        if p.verdict != Verdict::Violated {
+            continue;
+        }
+        let model = AuthModel::new(&s);
+        let actions: Vec<_> = p
+            .steps
+            .as_ref()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s.raw)
+            .collect();
+        let schedule = schedule_from_trace(&model, &actions);
+        let trace = h.run(&schedule).expect("the harness runs");
+        let name = f.strip_prefix(root()).unwrap().display().to_string();
+        if let Err(d) = validate(&schedule, &trace) {
+            panic!("{name}: the replay is not a model trace: {d}");
+        }
+        let needs_auth: Vec<&str> = s
+            .functions
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.auth,
+                    authrace::scenario::AuthReq::Required | authrace::scenario::AuthReq::UserRow
+                )
+            })
+            .map(|f| f.name.get_ref().as_str())
+            .collect();
+        let seen = trace.iter().any(|e| {
+            (e["type"] == "serverEval"
+                && e["identity"].is_null()
+                && needs_auth.iter().any(|n| e["udfPath"] == *n))
+                || (e["type"] == "serverMutation" && e["outcome"] == "Unauthenticated")
+        });
+        assert!(
+            seen,
+            "{name}: replaying the counterexample on the real client shows no unauthenticated evaluation\nschedule: {}",
+            serde_json::to_string(&schedule).unwrap()
+        );
+        replayed.push(name);
+    }
+    for must in [
+        "models/seed-better-auth-ungated.toml",
+        "models/matrix/none-socket-drop.toml",
+        "models/matrix/provider-socket-drop.toml",
+    ] {
+        assert!(
+            replayed.iter().any(|r| r == must),
+            "{must} was not replayed"
+        );
+    }
+    assert!(replayed.len() >= 10, "{replayed:?}");
+}
