@@ -512,10 +512,13 @@ impl fmt::Display for Divergence {
     }
 }
 
+/// One step of a trace: its events, or why the harness skipped it.
+type StepEvents = Result<Vec<Value>, String>;
+
 /// The trace split into the part before the first step and one part per step.
-fn segments(trace: &[Value]) -> Result<(Vec<Value>, Vec<Result<Vec<Value>, String>>), String> {
+fn segments(trace: &[Value]) -> Result<(Vec<Value>, Vec<StepEvents>), String> {
     let mut pre = Vec::new();
-    let mut steps: Vec<Result<Vec<Value>, String>> = Vec::new();
+    let mut steps: Vec<StepEvents> = Vec::new();
     for e in trace {
         match e["type"].as_str() {
             Some("harnessError") => return Err(format!("harness error: {}", e["message"])),
