@@ -46,6 +46,24 @@ pub enum Command {
         after_help = "Example:\n  authrace explore models/seed-better-auth-ungated.toml\n  # then open http://127.0.0.1:3000/"
     )]
     Explore(ExploreArgs),
+    /// Run conformance schedules on the real client (tests/conformance, Node) and check the model produces the same traces.
+    #[command(
+        after_help = "Example:\n  authrace conform tests/conformance/schedules/*.json\n  authrace conform --show-trace schedule.json"
+    )]
+    Conform(ConformArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConformArgs {
+    /// Schedule files (JSON, tests/conformance/README.md).
+    #[arg(required = true)]
+    pub schedules: Vec<PathBuf>,
+    /// The harness folder.
+    #[arg(long, default_value = "tests/conformance")]
+    pub harness: PathBuf,
+    /// Also print the model's events for each step.
+    #[arg(long)]
+    pub show_trace: bool,
 }
 
 #[derive(clap::Args, Debug)]

@@ -81,13 +81,62 @@ pub enum Step {
     Mutation {
         name: String,
     },
+    /// React mode: the provider hook's state changes (fields left out keep
+    /// their value; `signedIn` follows `isAuthenticated`).
+    #[serde(rename_all = "camelCase")]
+    Provider {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        is_loading: Option<bool>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        is_authenticated: Option<bool>,
+    },
+    /// React mode: the provider hook hands over a new `fetchAccessToken`.
+    NewFetcher,
 }
 
-/// A client-level schedule.
+/// The provider hook's state in a React-mode schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderInit {
+    pub is_loading: bool,
+    pub is_authenticated: bool,
+}
+
+/// A component of a React-mode schedule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompDecl {
+    pub name: String,
+    pub query: String,
+    pub gate: crate::scenario::Gate,
+    #[serde(default = "one")]
+    pub instances: u8,
+}
+
+fn one() -> u8 {
+    1
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppDecl {
+    #[serde(default)]
+    pub store_user: bool,
+}
+
+/// A schedule: client level, or React mode (`mode = "react"`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// `"react"` for a React-mode schedule; client level otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderInit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<CompDecl>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppDecl>,
     pub functions: Vec<FnDecl>,
     #[serde(default)]
     pub options: Options,
@@ -113,10 +162,30 @@ fn parse_label(s: &str) -> Result<Token, String> {
     Ok(Token { user, seq })
 }
 
+impl Schedule {
+    pub fn is_react(&self) -> bool {
+        self.mode.as_deref() == Some("react")
+    }
+}
+
+fn session_of(p: ProviderInit) -> Result<crate::model::provider::Session, String> {
+    use crate::model::provider::Session;
+    match (p.is_loading, p.is_authenticated) {
+        (true, false) => Ok(Session::Loading),
+        (false, true) => Ok(Session::SignedIn(0)),
+        (false, false) => Ok(Session::SignedOut),
+        (true, true) => Err(
+            "a provider both loading and authenticated is not a session the model has".to_string(),
+        ),
+    }
+}
+
 /// The model's actors driven by a schedule.
 pub struct Driver {
     pub model: AuthModel,
     pub state: State,
+    /// React mode: the app renders and commits after every step.
+    pub react: bool,
 }
 
 /// Why a step could not run now (the harness reports it as `skipped`).
@@ -126,8 +195,15 @@ impl Driver {
     /// The model of a schedule: its functions (plus `users:current`), its
     /// client options, unlimited faults (the schedule decides).
     pub fn new(s: &Schedule) -> Result<Driver, String> {
-        let mut text = String::from(
-            "name = \"schedule\"\n[provider]\nat_load = \"signed-in\"\n[app]\nstore_user = true\n",
+        let react = s.is_react();
+        let at_load = match s.provider.map(session_of).transpose()? {
+            None | Some(crate::model::provider::Session::SignedIn(_)) => "signed-in",
+            Some(crate::model::provider::Session::Loading) => "loading",
+            Some(crate::model::provider::Session::SignedOut) => "signed-out",
+        };
+        let store_user = !react || s.app.as_ref().is_some_and(|a| a.store_user);
+        let mut text = format!(
+            "name = \"schedule\"\n[provider]\nkind = \"custom\"\nat_load = \"{at_load}\"\nrebuild_fetcher = \"never\"\n[app]\nstore_user = {store_user}\n"
         );
         text.push_str(&format!(
             "[client]\nexpect_auth = {}\ninitial_token_reuse = {}\n",
@@ -141,6 +217,15 @@ impl Driver {
                 auth
             ));
         }
+        for c in &s.components {
+            text.push_str(&format!(
+                "[[component]]\nname = {}\nquery = {}\ngate = \"{}\"\ninstances = {}\n",
+                Value::String(c.name.clone()),
+                Value::String(c.query.clone()),
+                c.gate.as_str(),
+                c.instances
+            ));
+        }
         let scenario = Scenario::parse(Path::new("schedule.toml"), &text).map_err(|e| {
             e.iter()
                 .map(|e| e.to_string())
@@ -149,7 +234,11 @@ impl Driver {
         })?;
         let model = AuthModel::new(&scenario);
         let state = model.init_state();
-        Ok(Driver { model, state })
+        Ok(Driver {
+            model,
+            state,
+            react,
+        })
     }
 
     fn ctx(&self) -> &Ctx {
@@ -165,12 +254,29 @@ impl Driver {
             .ok_or_else(|| format!("unknown function {name}"))
     }
 
+    /// React renders and commits until it has nothing left to do (the
+    /// harness's `reactAuto`).
+    fn settle(&mut self, fx: &mut Fx) {
+        let ctx = self.model.ctx.clone();
+        for _ in 0..16 {
+            if self.state.anomaly.is_some() || !self.state.needs_commit(&ctx) {
+                return;
+            }
+            self.state.commit(&ctx, fx);
+        }
+    }
+
     /// What happens before the first step: the client is constructed (the
-    /// harness builds `BaseConvexClient` up front, which connects).
+    /// harness builds `BaseConvexClient` up front, which connects), or in
+    /// React mode the app's first render and everything it sets off.
     pub fn start(&mut self) -> Vec<Obs> {
         let mut fx = Fx::observing();
-        let ctx = self.model.ctx.clone();
-        self.state.client_sync(&ctx, &mut fx);
+        if self.react {
+            self.settle(&mut fx);
+        } else {
+            let ctx = self.model.ctx.clone();
+            self.state.client_sync(&ctx, &mut fx);
+        }
         fx.obs.unwrap_or_default()
     }
 
@@ -287,6 +393,29 @@ impl Driver {
                 }
                 self.state.client_store_user(&ctx, &mut fx);
             }
+            Step::Provider {
+                is_loading,
+                is_authenticated,
+            } => {
+                if !self.react {
+                    return Err("provider steps need React mode".to_string());
+                }
+                let hook = self.state.provider.hook(&ctx);
+                let session = session_of(ProviderInit {
+                    is_loading: is_loading.unwrap_or(hook.loading),
+                    is_authenticated: is_authenticated.unwrap_or(hook.authenticated),
+                })?;
+                self.state.set_session(&ctx, session);
+            }
+            Step::NewFetcher => {
+                if !self.react {
+                    return Err("newFetcher needs React mode".to_string());
+                }
+                self.state.provider.fetcher += 1;
+            }
+        }
+        if self.react {
+            self.settle(&mut fx);
         }
         Ok(fx.obs.unwrap_or_default())
     }
@@ -340,6 +469,7 @@ fn server_frame_json(f: &ServerFrame) -> Value {
             start,
             end,
             results,
+            ..
         } => {
             let r: Vec<Value> = results
                 .iter()
@@ -372,14 +502,25 @@ fn timer(k: TimerKind) -> &'static str {
 }
 
 /// A model observation in the trace's vocabulary.
-pub fn obs_json(ctx: &Ctx, o: &Obs) -> Option<Value> {
+pub fn obs_json(ctx: &Ctx, o: &Obs, react: bool) -> Option<Value> {
     let id = |t: &Option<Token>| t.map(label).map(Value::String).unwrap_or(Value::Null);
     Some(match o {
         Obs::Call(Call::SetAuth) => json!({"type": "setAuth"}),
         Obs::Call(Call::ClearAuth) => json!({"type": "clearAuth"}),
         Obs::Call(Call::Subscribe(f)) => json!({"type": "subscribe", "query": ctx.fn_name(*f)}),
         Obs::Call(Call::Unsubscribe(f)) => json!({"type": "unsubscribe", "query": ctx.fn_name(*f)}),
+        Obs::Call(Call::StoreUser) if react => json!({"type": "storeUser"}),
         Obs::Call(Call::StoreUser) => return None,
+        Obs::ClientCreated if react => json!({"type": "clientCreated"}),
+        Obs::ClientCreated => return None,
+        Obs::ConvexAuth {
+            loading,
+            authenticated,
+        } => json!({"type": "convexAuth", "isLoading": loading, "isAuthenticated": authenticated}),
+        Obs::Mount(i) => json!({"type": "mount", "component": ctx.components[*i as usize].name}),
+        Obs::Unmount(i) => {
+            json!({"type": "unmount", "component": ctx.components[*i as usize].name})
+        }
         Obs::SocketCreated(c) => json!({"type": "socketCreated", "conn": c}),
         Obs::Send(c, f) => json!({"type": "send", "conn": c, "frame": client_frame_json(ctx, f)}),
         Obs::TokenRequest { request, forced } => {
@@ -415,6 +556,9 @@ pub fn obs_json(ctx: &Ctx, o: &Obs) -> Option<Value> {
         Obs::TimerCleared(k) => json!({"type": "timerCleared", "kind": timer(*k)}),
         Obs::UnhandledRejection => json!({"type": "error", "where": "unhandledRejection"}),
         Obs::Fatal => json!({"type": "error", "where": "fatal"}),
+        Obs::InvalidStartVersion => {
+            json!({"type": "error", "where": "invalid start version"})
+        }
     })
 }
 
@@ -427,7 +571,8 @@ pub fn event_json(e: &Value) -> Option<Value> {
     let obj = v.as_object_mut()?;
     match ty {
         "socketCreated" | "tokenRequest" | "onAuthChange" | "clientClose" | "serverEval"
-        | "serverMutation" | "setAuth" | "clearAuth" | "subscribe" | "unsubscribe" => {}
+        | "serverMutation" | "setAuth" | "clearAuth" | "subscribe" | "unsubscribe"
+        | "clientCreated" | "convexAuth" | "mount" | "unmount" | "storeUser" => {}
         "closed" => {
             obj.remove("code");
         }
@@ -475,6 +620,12 @@ pub fn event_json(e: &Value) -> Option<Value> {
                 .is_some_and(|m| m.starts_with("[CONVEX FATAL ERROR]"))
             {
                 return Some(json!({"type": "error", "where": "fatal"}));
+            }
+            if e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Invalid start version"))
+            {
+                return Some(json!({"type": "error", "where": "invalid start version"}));
             }
         }
         _ => return None,
@@ -551,8 +702,12 @@ pub fn validate(schedule: &Schedule, trace: &[Value]) -> Result<(), Divergence> 
         segments(trace).map_err(|e| fail(None, "harness", vec![json!(e)], vec![]))?;
     let mut d = Driver::new(schedule).map_err(|e| fail(None, "setup", vec![], vec![json!(e)]))?;
     let ctx = d.model.ctx.clone();
-    let to_json =
-        |obs: Vec<Obs>| -> Vec<Value> { obs.iter().filter_map(|o| obs_json(&ctx, o)).collect() };
+    let react = d.react;
+    let to_json = |obs: Vec<Obs>| -> Vec<Value> {
+        obs.iter()
+            .filter_map(|o| obs_json(&ctx, o, react))
+            .collect()
+    };
     let start = to_json(d.start());
     if start != pre {
         return Err(fail(None, "start", pre, start));
@@ -668,25 +823,26 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
         let before = s.clone();
         let next = model.step(&s, *a, &mut fx).expect("a trace replays");
         let obs = fx.obs.unwrap_or_default();
-        match a {
-            Action::Commit => {
-                for o in &obs {
-                    match o {
-                        Obs::Call(Call::SetAuth) => steps.push(Step::SetAuth),
-                        Obs::Call(Call::ClearAuth) => steps.push(Step::ClearAuth),
-                        Obs::Call(Call::Subscribe(f)) => steps.push(Step::Subscribe {
-                            query: ctx.fn_name(*f).to_string(),
-                        }),
-                        Obs::Call(Call::Unsubscribe(f)) => steps.push(Step::Unsubscribe {
-                            query: ctx.fn_name(*f).to_string(),
-                        }),
-                        Obs::Call(Call::StoreUser) => steps.push(Step::Mutation {
-                            name: crate::model::USERS_STORE.to_string(),
-                        }),
-                        _ => {}
-                    }
-                }
+        // The app's calls on the client, whichever step made them (a commit,
+        // or a provider change that React committed in the same task).
+        for o in &obs {
+            match o {
+                Obs::Call(Call::SetAuth) => steps.push(Step::SetAuth),
+                Obs::Call(Call::ClearAuth) => steps.push(Step::ClearAuth),
+                Obs::Call(Call::Subscribe(f)) => steps.push(Step::Subscribe {
+                    query: ctx.fn_name(*f).to_string(),
+                }),
+                Obs::Call(Call::Unsubscribe(f)) => steps.push(Step::Unsubscribe {
+                    query: ctx.fn_name(*f).to_string(),
+                }),
+                Obs::Call(Call::StoreUser) => steps.push(Step::Mutation {
+                    name: crate::model::USERS_STORE.to_string(),
+                }),
+                _ => {}
             }
+        }
+        match a {
+            Action::Commit => {}
             Action::ClientTokenResolves { fetch } => {
                 let f = before.client.fetches[*fetch as usize];
                 let token = match f.answer {
@@ -717,6 +873,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
             Action::ServerExpires { conn } => steps.push(Step::ServerExpire { conn: *conn }),
             Action::NetworkDrops { conn } => steps.push(Step::Drop { conn: *conn }),
             Action::ProviderResolves
+            | Action::ProviderNewFetcher
             | Action::ProviderSignIn { .. }
             | Action::ProviderSignOut { .. }
             | Action::ProviderAnswers { .. } => {}
@@ -725,6 +882,10 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
     }
     Schedule {
         name: None,
+        mode: None,
+        provider: None,
+        components: Vec::new(),
+        app: None,
         functions: ctx
             .functions
             .iter()
@@ -754,6 +915,10 @@ pub fn schedule_from_choices(
 ) -> Result<Schedule, String> {
     let base = Schedule {
         name: None,
+        mode: None,
+        provider: None,
+        components: Vec::new(),
+        app: None,
         functions: functions.to_vec(),
         options,
         steps: Vec::new(),
@@ -859,4 +1024,347 @@ pub fn schedule_from_choices(
         steps.push(step);
     }
     Ok(Schedule { steps, ..base })
+}
+
+impl Driver {
+    /// The provider of the model answers pending token request `request`
+    /// (as `ProviderAnswers` would) and the client sees the answer at once;
+    /// returns the schedule step that reproduces it.
+    pub fn answer_from_provider(
+        &mut self,
+        request: u16,
+        transient_null: bool,
+    ) -> Result<Step, Skip> {
+        let ctx = self.model.ctx.clone();
+        let i = self
+            .state
+            .client
+            .fetches
+            .iter()
+            .position(|f| f.request.0 == request && f.answer.is_none())
+            .ok_or_else(|| format!("token request {request} is not pending"))?;
+        let mut fx = Fx::observing();
+        self.state.budgets.transient_null = u8::MAX;
+        self.state
+            .provider_answers(&ctx, i, transient_null, &mut fx);
+        let token = match self.state.client.fetches[i].answer {
+            Some(Answer::Token(Some(t))) => Some(label(t)),
+            Some(Answer::Token(None)) => None,
+            Some(Answer::Threw) => Some("throw".to_string()),
+            None => unreachable!("just answered"),
+        };
+        self.state.token_resolves(&ctx, i, &mut fx);
+        if self.react {
+            self.settle(&mut fx);
+        }
+        Ok(Step::AnswerToken { request, token })
+    }
+}
+
+/// Remaining budgets and user actions of a React-mode walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+struct Allow {
+    sign_out: bool,
+    new_fetcher: bool,
+    socket_drops: u8,
+    refreshes: u8,
+    expiries: u8,
+    reject_tokens: u8,
+    transient_null: u8,
+}
+
+/// A move of a React-mode walk: a schedule step, or the model's provider
+/// answering a token request (`transient`: with a transient failure).
+#[derive(Clone, Debug)]
+enum Move {
+    Step(Step),
+    Answer { request: u16, transient: bool },
+}
+
+/// React-mode walks over a scenario, realizable in the harness: React
+/// settles after every step (the harness's `reactAuto`), provider moves are
+/// those the scenario allows (`at_load`, `sign_out`, `new_fetcher`; not
+/// sign-in or switch), token requests are answered as the model's provider
+/// would, and faults stay within their budgets.
+pub struct ReactWalk {
+    root: Driver,
+    base: Schedule,
+    allow: Allow,
+}
+
+impl ReactWalk {
+    pub fn new(scenario: &Scenario) -> Option<ReactWalk> {
+        let ctx = Ctx::new(scenario);
+        let provider = match ctx.at_load {
+            crate::scenario::AtLoad::Loading => ProviderInit {
+                is_loading: true,
+                is_authenticated: false,
+            },
+            crate::scenario::AtLoad::SignedIn => ProviderInit {
+                is_loading: false,
+                is_authenticated: true,
+            },
+            crate::scenario::AtLoad::SignedOut => ProviderInit {
+                is_loading: false,
+                is_authenticated: false,
+            },
+        };
+        let base = Schedule {
+            name: Some(scenario.name.clone()),
+            mode: Some("react".to_string()),
+            provider: Some(provider),
+            components: scenario
+                .components
+                .iter()
+                .map(|c| CompDecl {
+                    name: c.name.get_ref().clone(),
+                    query: c.query.get_ref().clone(),
+                    gate: *c.gate.get_ref(),
+                    instances: *c.instances.get_ref(),
+                })
+                .collect(),
+            app: Some(AppDecl {
+                store_user: scenario.app.store_user,
+            }),
+            functions: scenario
+                .functions
+                .iter()
+                .map(|f| FnDecl {
+                    name: f.name.get_ref().clone(),
+                    auth: f.auth,
+                })
+                .collect(),
+            options: Options {
+                expect_auth: scenario.client.expect_auth,
+                initial_auth_token_reuse: scenario.client.initial_token_reuse,
+            },
+            steps: Vec::new(),
+        };
+        let mut root = Driver::new(&base).ok()?;
+        root.start();
+        let allow = Allow {
+            sign_out: ctx.sign_out,
+            new_fetcher: ctx.new_fetcher,
+            socket_drops: ctx.budgets.socket_drops,
+            refreshes: ctx.budgets.refreshes,
+            expiries: ctx.budgets.expiries,
+            reject_tokens: ctx.budgets.reject_tokens,
+            transient_null: ctx.budgets.transient_null,
+        };
+        Some(ReactWalk { root, base, allow })
+    }
+
+    fn moves(state: &State, allow: Allow) -> Vec<(Move, Allow)> {
+        use crate::model::provider::Session;
+        let mut moves = Vec::new();
+        let step = |s: Step| Move::Step(s);
+        match state.provider.session {
+            Session::Loading => moves.push((
+                step(Step::Provider {
+                    is_loading: Some(false),
+                    is_authenticated: Some(true),
+                }),
+                allow,
+            )),
+            Session::SignedIn(_) => {
+                if allow.sign_out {
+                    moves.push((
+                        step(Step::Provider {
+                            is_loading: Some(false),
+                            is_authenticated: Some(false),
+                        }),
+                        Allow {
+                            sign_out: false,
+                            ..allow
+                        },
+                    ));
+                }
+                if allow.new_fetcher {
+                    moves.push((
+                        step(Step::NewFetcher),
+                        Allow {
+                            new_fetcher: false,
+                            ..allow
+                        },
+                    ));
+                }
+            }
+            Session::SignedOut => {}
+        }
+        for f in state.client.fetches.iter().filter(|f| f.answer.is_none()) {
+            moves.push((
+                Move::Answer {
+                    request: f.request.0,
+                    transient: false,
+                },
+                allow,
+            ));
+            if allow.transient_null > 0 {
+                moves.push((
+                    Move::Answer {
+                        request: f.request.0,
+                        transient: true,
+                    },
+                    Allow {
+                        transient_null: allow.transient_null - 1,
+                        ..allow
+                    },
+                ));
+            }
+        }
+        moves.push((step(Step::SocketOpen), allow));
+        for c in &state.net {
+            let conn = c.id;
+            moves.push((
+                step(Step::ServerReceive {
+                    conn,
+                    reject: false,
+                }),
+                allow,
+            ));
+            if allow.reject_tokens > 0 {
+                moves.push((
+                    step(Step::ServerReceive { conn, reject: true }),
+                    Allow {
+                        reject_tokens: allow.reject_tokens - 1,
+                        ..allow
+                    },
+                ));
+            }
+            if allow.expiries > 0 {
+                moves.push((
+                    step(Step::ServerExpire { conn }),
+                    Allow {
+                        expiries: allow.expiries - 1,
+                        ..allow
+                    },
+                ));
+            }
+            moves.push((step(Step::ClientReceive { conn }), allow));
+            moves.push((step(Step::CloseComplete { conn }), allow));
+            if allow.socket_drops > 0 {
+                moves.push((
+                    step(Step::Drop { conn }),
+                    Allow {
+                        socket_drops: allow.socket_drops - 1,
+                        ..allow
+                    },
+                ));
+            }
+        }
+        moves.push((
+            step(Step::Timer {
+                kind: "reconnect".to_string(),
+            }),
+            allow,
+        ));
+        if allow.refreshes > 0 {
+            moves.push((
+                step(Step::Timer {
+                    kind: "refetch".to_string(),
+                }),
+                Allow {
+                    refreshes: allow.refreshes - 1,
+                    ..allow
+                },
+            ));
+        }
+        moves
+    }
+
+    fn driver(&self, state: &State) -> Driver {
+        Driver {
+            model: self.root.model.clone(),
+            state: state.clone(),
+            react: true,
+        }
+    }
+
+    /// Applies a move; `None` when it does not apply (a transient failure
+    /// can only hit a request that goes to the network).
+    fn apply(&self, state: &State, m: &Move) -> Option<(Driver, Step)> {
+        let mut d = self.driver(state);
+        let s = match m {
+            Move::Step(s) => {
+                d.step(s).ok()?;
+                s.clone()
+            }
+            Move::Answer { request, transient } => {
+                if *transient {
+                    let mut probe = self.driver(state);
+                    let before = probe.state.provider.issued;
+                    probe.answer_from_provider(*request, false).ok()?;
+                    if probe.state.provider.issued == before {
+                        return None;
+                    }
+                }
+                d.answer_from_provider(*request, *transient).ok()?
+            }
+        };
+        (d.state.anomaly.is_none()).then_some((d, s))
+    }
+
+    /// The shortest walk into a state that violates `p`, within `max_states`.
+    pub fn counterexample(
+        &self,
+        p: crate::properties::PropertyId,
+        max_states: usize,
+    ) -> Option<Schedule> {
+        use std::collections::{HashSet, VecDeque};
+        let violates = |d: &Driver| !d.model.holds(p, &d.state);
+        if violates(&self.root) {
+            return Some(self.base.clone());
+        }
+        let mut seen: HashSet<(State, Allow)> = HashSet::new();
+        seen.insert((self.root.state.clone(), self.allow));
+        let mut queue: VecDeque<(State, Allow, Vec<Step>)> = VecDeque::new();
+        queue.push_back((self.root.state.clone(), self.allow, Vec::new()));
+        while let Some((state, allow, path)) = queue.pop_front() {
+            if seen.len() > max_states {
+                return None;
+            }
+            for (m, next_allow) in Self::moves(&state, allow) {
+                let Some((d, s)) = self.apply(&state, &m) else {
+                    continue;
+                };
+                let mut next_path = path.clone();
+                next_path.push(s);
+                if violates(&d) {
+                    return Some(Schedule {
+                        steps: next_path,
+                        ..self.base.clone()
+                    });
+                }
+                if seen.insert((d.state.clone(), next_allow)) {
+                    queue.push_back((d.state, next_allow, next_path));
+                }
+            }
+        }
+        None
+    }
+
+    /// A walk whose moves `choices` pick among those that apply.
+    pub fn walk(&self, choices: &[u16]) -> Schedule {
+        let mut state = self.root.state.clone();
+        let mut allow = self.allow;
+        let mut steps = Vec::new();
+        for &c in choices {
+            let options: Vec<(Driver, Step, Allow)> = Self::moves(&state, allow)
+                .into_iter()
+                .filter_map(|(m, a)| self.apply(&state, &m).map(|(d, s)| (d, s, a)))
+                .collect();
+            if options.is_empty() {
+                break;
+            }
+            let n = options.len();
+            let (d, s, a) = options.into_iter().nth(c as usize % n).expect("in range");
+            state = d.state;
+            allow = a;
+            steps.push(s);
+        }
+        Schedule {
+            steps,
+            ..self.base.clone()
+        }
+    }
 }

@@ -216,6 +216,7 @@ pub fn step_label(s: &State, a: &Action) -> String {
         Action::ProviderSignIn { .. } => "sign in".to_string(),
         Action::ProviderSignOut { switching: false } => "sign out".to_string(),
         Action::ProviderSignOut { switching: true } => "sign out to switch".to_string(),
+        Action::ProviderNewFetcher => "new fetcher".to_string(),
         Action::ProviderAnswers {
             transient_null: false,
             ..

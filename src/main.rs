@@ -47,6 +47,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Trace(args) => run_trace(args),
         Command::Diagram(args) => run_diagram(args),
         Command::Docs(args) => run_docs(args),
+        Command::Conform(args) => run_conform(args),
         Command::Explore(args) => {
             let Some(scenario) = load_one(&args.scenario) else {
                 return Ok(EXIT_BAD_INPUT);
@@ -233,6 +234,56 @@ fn run_docs(args: DocsArgs) -> Result<u8> {
         }
     }
     Ok(if stale > 0 { 1 } else { 0 })
+}
+
+fn run_conform(args: cli::ConformArgs) -> Result<u8> {
+    use authrace::conformance::{Driver, Harness, Schedule, obs_json, validate};
+    let mut harness = Harness::start(&args.harness)
+        .with_context(|| format!("starting node in {}", args.harness.display()))?;
+    let mut failed = false;
+    for path in &args.schedules {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let schedule: Schedule = match serde_json::from_str(&text) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return Ok(EXIT_BAD_INPUT);
+            }
+        };
+        if args.show_trace {
+            let mut d = Driver::new(&schedule).map_err(anyhow::Error::msg)?;
+            let ctx = d.model.ctx.clone();
+            let react = d.react;
+            for o in d.start() {
+                if let Some(v) = obs_json(&ctx, &o, react) {
+                    println!("  start: {v}");
+                }
+            }
+            for (k, step) in schedule.steps.iter().enumerate() {
+                match d.step(step) {
+                    Ok(obs) => {
+                        println!("  {k}: {}", serde_json::to_string(step)?);
+                        for o in obs {
+                            if let Some(v) = obs_json(&ctx, &o, react) {
+                                println!("       {v}");
+                            }
+                        }
+                    }
+                    Err(why) => println!("  {k}: {} skipped: {why}", serde_json::to_string(step)?),
+                }
+            }
+        }
+        let trace = harness.run(&schedule).context("running the harness")?;
+        match validate(&schedule, &trace) {
+            Ok(()) => println!("{}: the model produces this trace", path.display()),
+            Err(d) => {
+                failed = true;
+                println!("{}: {d}", path.display());
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
 }
 
 /// Scenario files named on the command line; folders are searched

@@ -126,12 +126,21 @@ pub struct ProviderCfg {
     pub sign_out: bool,
     #[serde(default)]
     pub switch_user: bool,
+    /// The provider hands over a new `fetchAccessToken` once while signed in
+    /// as the same user (an org switch, a session refresh).
+    #[serde(default)]
+    pub new_fetcher: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forced_refresh: Option<ForcedRefresh>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_sign_out: Option<AfterSignOut>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rebuild_fetcher: Option<RebuildFetcher>,
+    /// The provider publishes session changes through `useSyncExternalStore`,
+    /// so React renders them and runs their effects in the same task (kind
+    /// sets the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_render: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

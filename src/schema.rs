@@ -105,6 +105,16 @@ const PROVIDER: &[Field] = &[
         "The user may sign out and sign in as another user (B).",
     ),
     f(
+        "sync_render",
+        Ty::Bool,
+        "The provider publishes session changes through useSyncExternalStore, so React commits them (and runs their effects) in the same task; otherwise the commit comes in a later task and other events can land in between. Kind sets the default (better-auth: true).",
+    ),
+    f(
+        "new_fetcher",
+        Ty::Bool,
+        "The provider may hand over a new fetchAccessToken once while signed in as the same user (an org switch, a session refresh).",
+    ),
+    f(
         "forced_refresh",
         Ty::Enum(FORCED),
         "What fetchAccessToken({forceRefreshToken:true}) yields while signed in: a new token, the same held token, or the last token handed out.",

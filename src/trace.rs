@@ -40,6 +40,7 @@ pub fn action_title(ctx: &Ctx, action: &Action) -> String {
         Action::ProviderSignOut { switching: true } => {
             "Provider: user signs out to switch user".to_string()
         }
+        Action::ProviderNewFetcher => "Provider: new fetchAccessToken (same user)".to_string(),
         Action::ProviderAnswers {
             fetch,
             transient_null: false,

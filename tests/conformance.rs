@@ -271,3 +271,131 @@ fn counterexamples_replay_on_the_real_client() {
     }
     assert!(replayed.len() >= 10, "{replayed:?}");
 }
+
+/// The React layer (React 19 in jsdom, the real `ConvexProviderWithAuth`):
+/// for each gate at first load, at sign-out, after a scheduled refetch that
+/// yields null, and when the provider hands over a new `fetchAccessToken`,
+/// the model's `query-runs-authenticated` verdict agrees with the real
+/// stack. A violation must replay there (a React-mode schedule the model
+/// finds with React settling after every step, as the harness does); a
+/// property that holds is sampled with random model-guided walks, each
+/// validated step by step. The harness's provider publishes through
+/// `useSyncExternalStore`, so the scenarios set `sync_render = true`.
+#[test]
+fn react_gates_agree_with_the_real_stack() {
+    use authrace::check::{CheckOptions, check};
+    use authrace::conformance::ReactWalk;
+    use authrace::properties::{PropertyId, Verdict};
+    use authrace::scenario::Scenario;
+
+    let situations = [
+        ("first load", "at_load = \"loading\"\n", ""),
+        ("sign-out", "at_load = \"signed-in\"\nsign_out = true\n", ""),
+        (
+            "refetch null",
+            "at_load = \"signed-in\"\n",
+            "[faults]\nrefreshes = 1\ntransient_null = 1\n",
+        ),
+        (
+            "new fetcher",
+            "at_load = \"signed-in\"\nnew_fetcher = true\n",
+            "",
+        ),
+    ];
+    // What the model says, derived from the sources and pinned here.
+    let expected = [
+        ("none", [Verdict::Violated; 4]),
+        (
+            "provider",
+            [
+                Verdict::Holds,
+                Verdict::Violated,
+                Verdict::Violated,
+                Verdict::Violated,
+            ],
+        ),
+        (
+            "convex-auth",
+            [
+                Verdict::Holds,
+                Verdict::Violated,
+                Verdict::Violated,
+                Verdict::Violated,
+            ],
+        ),
+        (
+            "authenticated",
+            [
+                Verdict::Holds,
+                Verdict::Holds,
+                Verdict::Violated,
+                Verdict::Violated,
+            ],
+        ),
+    ];
+    let mut h = harness();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut report = Vec::new();
+    for (gate, verdicts) in expected {
+        for ((situation, provider, faults), want) in situations.iter().zip(verdicts) {
+            let text = format!(
+                "name = \"{gate} / {situation}\"\n[provider]\nsync_render = true\n{provider}{faults}[[function]]\nname = \"q:list\"\nauth = \"required\"\n[[component]]\nname = \"List\"\nquery = \"q:list\"\ngate = \"{gate}\"\n"
+            );
+            let s = Scenario::parse(std::path::Path::new("react.toml"), &text).unwrap();
+            let r = check(
+                std::path::Path::new("react.toml"),
+                &s,
+                &CheckOptions::default(),
+            );
+            let got = r.property(PropertyId::QueryRunsAuthenticated).verdict;
+            assert_eq!(got, want, "{gate} / {situation}: model verdict");
+            let walk = ReactWalk::new(&s).expect("a React walk");
+            let real_violation = |trace: &[serde_json::Value]| {
+                trace.iter().any(|e| {
+                    e["type"] == "serverEval" && e["identity"].is_null() && e["udfPath"] == "q:list"
+                })
+            };
+            if got == Verdict::Violated {
+                let schedule = walk
+                    .counterexample(PropertyId::QueryRunsAuthenticated, 200_000)
+                    .unwrap_or_else(|| {
+                        panic!("{gate} / {situation}: no React-mode counterexample")
+                    });
+                let trace = h.run(&schedule).unwrap();
+                if let Err(d) = validate(&schedule, &trace) {
+                    panic!("{gate} / {situation}: {d}");
+                }
+                assert!(
+                    real_violation(&trace),
+                    "{gate} / {situation}: the real stack did not violate"
+                );
+                report.push(format!(
+                    "{gate} / {situation}: violated, reproduced in {} steps",
+                    schedule.steps.len()
+                ));
+            } else {
+                for _ in 0..40 {
+                    let choices: Vec<u16> = (0..30)
+                        .map(|_| {
+                            rng ^= rng << 13;
+                            rng ^= rng >> 7;
+                            rng ^= rng << 17;
+                            (rng >> 16) as u16
+                        })
+                        .collect();
+                    let schedule = walk.walk(&choices);
+                    let trace = h.run(&schedule).unwrap();
+                    if let Err(d) = validate(&schedule, &trace) {
+                        panic!("{gate} / {situation}: {d}");
+                    }
+                    assert!(
+                        !real_violation(&trace),
+                        "{gate} / {situation}: the real stack violated"
+                    );
+                }
+                report.push(format!("{gate} / {situation}: holds, 40 real walks agree"));
+            }
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}

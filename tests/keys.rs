@@ -435,3 +435,42 @@ fn instances_share_one_subscription() {
     assert_eq!(max_subscribers(&one), 1);
     assert_eq!(max_subscribers(&two), 2);
 }
+
+#[test]
+fn new_fetcher() {
+    // A new fetchAccessToken for the same user: clearAuth() re-runs the
+    // still-subscribed skip-gated query without identity.
+    let t = with_component(
+        "name = \"k\"\n[provider]\nat_load = \"signed-in\"\n@",
+        "convex-auth",
+    );
+    live(
+        "new_fetcher",
+        &t,
+        "new_fetcher = false",
+        "new_fetcher = true",
+        QueryRunsAuthenticated,
+        Holds,
+        Violated,
+    );
+}
+
+#[test]
+fn sync_render() {
+    // <Authenticated> at sign-out: with a synchronous provider the component
+    // unmounts before anything else happens; otherwise a refetch answered
+    // null before the commit clears auth under it.
+    let t = with_component(
+        "name = \"k\"\n[provider]\nat_load = \"signed-in\"\nsign_out = true\n@",
+        "authenticated",
+    );
+    live(
+        "sync_render",
+        &t,
+        "sync_render = true",
+        "sync_render = false",
+        QueryRunsAuthenticated,
+        Holds,
+        Violated,
+    );
+}

@@ -9,27 +9,27 @@ use crate::common::{model_files, root};
 
 /// (scenario, unique states stored by stateright's BFS).
 const PINS: &[(&str, usize)] = &[
-    ("models/matrix/authenticated-no-faults.toml", 58),
-    ("models/matrix/authenticated-socket-drop.toml", 759),
-    ("models/matrix/convex-auth-no-faults.toml", 58),
-    ("models/matrix/convex-auth-socket-drop.toml", 759),
-    ("models/matrix/current-user-no-faults.toml", 299),
-    ("models/matrix/current-user-socket-drop.toml", 10843),
-    ("models/matrix/none-no-faults.toml", 70),
-    ("models/matrix/none-socket-drop.toml", 851),
-    ("models/matrix/provider-no-faults.toml", 37),
-    ("models/matrix/provider-socket-drop.toml", 469),
+    ("models/matrix/authenticated-no-faults.toml", 57),
+    ("models/matrix/authenticated-socket-drop.toml", 758),
+    ("models/matrix/convex-auth-no-faults.toml", 57),
+    ("models/matrix/convex-auth-socket-drop.toml", 758),
+    ("models/matrix/current-user-no-faults.toml", 294),
+    ("models/matrix/current-user-socket-drop.toml", 12024),
+    ("models/matrix/none-no-faults.toml", 65),
+    ("models/matrix/none-socket-drop.toml", 831),
+    ("models/matrix/provider-no-faults.toml", 36),
+    ("models/matrix/provider-socket-drop.toml", 468),
     (
         "models/reports/authkit-template-8-forced-refresh-fixed.toml",
-        2599,
+        2601,
     ),
     (
         "models/reports/authkit-template-8-forced-refresh.toml",
         3020,
     ),
     ("models/reports/better-auth-408-token-5xx.toml", 243),
-    ("models/reports/better-auth-79-hard-reload-fixed.toml", 58),
-    ("models/reports/better-auth-79-hard-reload.toml", 70),
+    ("models/reports/better-auth-79-hard-reload-fixed.toml", 57),
+    ("models/reports/better-auth-79-hard-reload.toml", 65),
     (
         "models/reports/clerk-4112-org-switch-stale-token-fixed.toml",
         12745,
@@ -81,8 +81,8 @@ const PINS: &[(&str, usize)] = &[
         "models/reports/convex-js-156-clerk-session-replaced.toml",
         9438,
     ),
-    ("models/reports/convex-js-82-fetcher-swap-fixed.toml", 131),
-    ("models/reports/convex-js-82-fetcher-swap.toml", 845),
+    ("models/reports/convex-js-82-fetcher-swap-fixed.toml", 79),
+    ("models/reports/convex-js-82-fetcher-swap.toml", 443),
     ("models/reports/convex-js-98-preload-clerk-fixed.toml", 58),
     ("models/reports/convex-js-98-preload-clerk-loaded.toml", 35),
     ("models/reports/convex-js-98-preload-clerk.toml", 70),
@@ -104,9 +104,9 @@ const PINS: &[(&str, usize)] = &[
     ("models/reports/discord-router-refresh-useuser.toml", 469),
     (
         "models/reports/discord-signout-unauthenticated-fixed.toml",
-        753,
+        314,
     ),
-    ("models/reports/discord-signout-unauthenticated.toml", 462),
+    ("models/reports/discord-signout-unauthenticated.toml", 190),
     (
         "models/reports/templates-253-authkit-refocus-flash.toml",
         1092,
@@ -119,7 +119,7 @@ const PINS: &[(&str, usize)] = &[
         "models/reports/worldmonitor-3746-provider-gated-shell.toml",
         786,
     ),
-    ("models/seed-better-auth-ungated.toml", 70),
+    ("models/seed-better-auth-ungated.toml", 65),
 ];
 
 #[test]

@@ -27,7 +27,7 @@
 
 use super::msg::{FnIdx, Outcome, User, UserSet, user_name};
 use super::provider::{Hook, Session};
-use super::{Actor, Ctx, Fx, State, users_in};
+use super::{Actor, Ctx, Fx, Obs, State, users_in};
 use crate::properties::PropertyId;
 use crate::scenario::Gate;
 
@@ -261,6 +261,29 @@ impl State {
         }
         if let Some(u) = now {
             self.app.signed_out &= !(1 << u);
+        }
+
+        // Layout phase: unmounted components' cleanups, then the auth
+        // probe (before the components in tree order), then new mounts.
+        if fx.obs.is_some() {
+            for i in 0..ctx.components.len() {
+                if prev.is_some_and(|p| p.is_mounted(i)) && !new.is_mounted(i) {
+                    fx.obs(|| Obs::Unmount(i as u8));
+                }
+            }
+            if prev.is_none_or(|p| {
+                (p.is_loading, p.is_authenticated) != (new.is_loading, new.is_authenticated)
+            }) {
+                fx.obs(|| Obs::ConvexAuth {
+                    loading: new.is_loading,
+                    authenticated: new.is_authenticated,
+                });
+            }
+            for i in 0..ctx.components.len() {
+                if new.is_mounted(i) && !prev.is_some_and(|p| p.is_mounted(i)) {
+                    fx.obs(|| Obs::Mount(i as u8));
+                }
+            }
         }
 
         let deps_changed = prev.is_none_or(|p| p.hook != new.hook);

@@ -152,8 +152,18 @@ pub struct LocalQuery {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Request {
     pub id: u8,
-    /// `Requested` (true) or `NotSent` (false).
-    pub sent: bool,
+    pub status: RequestStatus,
+}
+
+/// `RequestStatus` of `request_manager.ts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RequestStatus {
+    /// `sendMessage` dropped it; `resume()`/`restart()` send it.
+    NotSent,
+    Requested,
+    /// A successful response arrived; it stays until a Transition reaches
+    /// the commit's timestamp, and `restart()` sends it again meanwhile.
+    Completed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -175,6 +185,9 @@ pub struct Client {
     pub pending: Vec<QueryMod>,
     // RemoteQuerySet of the current socket, by query id.
     pub remote: Vec<(QueryId, Outcome)>,
+    /// The connection whose Transitions the RemoteQuerySet applied since it
+    /// was last reset (`None`: reset by onOpen, at the initial version).
+    pub remote_from: Option<ConnId>,
     /// OptimisticQueryResults as of the last Transition, by function
     /// (the query token: every component passes the same arguments).
     pub view: Vec<(FnIdx, Outcome)>,
@@ -207,6 +220,7 @@ impl Client {
             query_set_version: 0,
             pending: Vec::new(),
             remote: Vec::new(),
+            remote_from: None,
             view: Vec::new(),
             auth_state: AuthState::NoAuth,
             attempts: 0,
@@ -286,6 +300,7 @@ impl State {
     /// constructor ends with `pauseSocket()` when `expectAuth` is set.
     pub(crate) fn client_sync(&mut self, ctx: &Ctx, fx: &mut Fx) {
         if self.client.ws == Ws::Uncreated {
+            fx.obs(|| Obs::ClientCreated);
             self.ws_connect(fx);
             if ctx.expect_auth {
                 self.pause_socket();
@@ -483,6 +498,7 @@ impl State {
     fn on_open(&mut self, ctx: &Ctx, fx: &mut Fx) {
         self.send(ClientFrame::Connect, ctx, fx);
         self.client.remote.clear();
+        self.client.remote_from = None;
         // LocalSyncState.restart()
         self.client.paused = false;
         self.client.pending.clear();
@@ -517,7 +533,9 @@ impl State {
         // RequestManager.restart(): every in-flight mutation is sent again.
         let ids: Vec<u8> = self.client.requests.iter().map(|r| r.id).collect();
         for r in &mut self.client.requests {
-            r.sent = true;
+            if r.status == RequestStatus::NotSent {
+                r.status = RequestStatus::Requested;
+            }
         }
         for id in ids {
             self.send(ClientFrame::StoreUser { request: id }, ctx, fx);
@@ -556,11 +574,13 @@ impl State {
             .client
             .requests
             .iter()
-            .filter(|r| !r.sent)
+            .filter(|r| r.status == RequestStatus::NotSent)
             .map(|r| r.id)
             .collect();
         for r in &mut self.client.requests {
-            r.sent = true;
+            if r.status == RequestStatus::NotSent {
+                r.status = RequestStatus::Requested;
+            }
         }
         for id in unsent {
             self.send(ClientFrame::StoreUser { request: id }, ctx, fx);
@@ -573,8 +593,8 @@ impl State {
 
     /// `BaseConvexClient.subscribe` -> `LocalSyncState.subscribe`.
     pub(crate) fn client_subscribe(&mut self, ctx: &Ctx, f: FnIdx, fx: &mut Fx) {
-        fx.obs(|| Obs::Call(Call::Subscribe(f)));
         self.client_sync(ctx, fx);
+        fx.obs(|| Obs::Call(Call::Subscribe(f)));
         if let Some(q) = self.client.queries.iter_mut().find(|q| q.f == f) {
             q.subscribers += 1;
             return;
@@ -653,8 +673,8 @@ impl State {
     /// `Authenticate{tokenType:"None"}`. The AuthenticationManager is not
     /// touched: its refetch timer and any fetch in flight survive.
     pub(crate) fn client_clear_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
-        fx.obs(|| Obs::Call(Call::ClearAuth));
         self.client_sync(ctx, fx);
+        fx.obs(|| Obs::Call(Call::ClearAuth));
         let base = self.local_clear_auth();
         self.send(ClientFrame::Authenticate { token: None, base }, ctx, fx);
     }
@@ -688,12 +708,19 @@ impl State {
 
     /// `BaseConvexClient.mutation(users.store)` -> `RequestManager.request`.
     pub(crate) fn client_store_user(&mut self, ctx: &Ctx, fx: &mut Fx) {
-        fx.obs(|| Obs::Call(Call::StoreUser));
         self.client_sync(ctx, fx);
+        fx.obs(|| Obs::Call(Call::StoreUser));
         let id = self.client.next_request;
         self.client.next_request += 1;
         let sent = self.send(ClientFrame::StoreUser { request: id }, ctx, fx);
-        self.client.requests.push(Request { id, sent });
+        self.client.requests.push(Request {
+            id,
+            status: if sent {
+                RequestStatus::Requested
+            } else {
+                RequestStatus::NotSent
+            },
+        });
     }
 
     // ---------------------------------------------------------------------
@@ -724,8 +751,8 @@ impl State {
     /// first `await`: reset to noAuth, pause the socket, start a
     /// non-forced token fetch.
     pub(crate) fn client_set_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
-        fx.obs(|| Obs::Call(Call::SetAuth));
         self.client_sync(ctx, fx);
+        fx.obs(|| Obs::Call(Call::SetAuth));
         self.set_auth_state(AuthState::NoAuth, fx);
         self.pause_socket();
         self.client.callbacks_live = true;
@@ -1102,11 +1129,30 @@ impl State {
                 start,
                 end,
                 results,
+                first,
             } => {
                 self.auth_on_transition(ctx, start, end, fx);
                 if self.anomaly.is_some() {
                     return true;
                 }
+                // `RemoteQuerySet.transition` throws when the transition does
+                // not start where the query set is (it was not reset for this
+                // socket because onOpen never ran on it): the rest of
+                // `onMessage` is skipped.
+                let chained = if first {
+                    self.client.remote_from.is_none()
+                } else {
+                    self.client.remote_from == Some(conn)
+                };
+                if !chained {
+                    fx.note(Actor::Client, Actor::Client, || {
+                        "RemoteQuerySet throws \"Invalid start version\": results not applied"
+                            .to_string()
+                    });
+                    fx.obs(|| Obs::InvalidStartVersion);
+                    return true;
+                }
+                self.client.remote_from = Some(conn);
                 for (q, o) in results {
                     self.client.remote.retain(|(id, _)| *id != q);
                     if let Some(o) = o {
@@ -1115,13 +1161,28 @@ impl State {
                 }
                 self.client.remote.sort();
                 self.refresh_view();
+                // `RequestManager.removeCompleted`: the server's Transition
+                // after a commit carries a timestamp past it.
+                self.client
+                    .requests
+                    .retain(|r| r.status != RequestStatus::Completed);
             }
             ServerFrame::AuthError {
                 update_attempted,
                 base,
             } => self.auth_on_error(update_attempted, base, fx),
-            ServerFrame::StoreResponse { request, .. } => {
-                self.client.requests.retain(|r| r.id != request);
+            ServerFrame::StoreResponse { request, success } => {
+                // `RequestManager.onResponse`: a failure completes at once; a
+                // success waits for a Transition past its commit.
+                if success {
+                    for r in &mut self.client.requests {
+                        if r.id == request {
+                            r.status = RequestStatus::Completed;
+                        }
+                    }
+                } else {
+                    self.client.requests.retain(|r| r.id != request);
+                }
             }
             ServerFrame::FatalError => {
                 // `logFatalError`, `void this.webSocketManager.terminate()`,

@@ -86,6 +86,7 @@ pub struct Ctx {
     pub sign_in: bool,
     pub sign_out: bool,
     pub switch_user: bool,
+    pub new_fetcher: bool,
     pub forced_refresh: ForcedRefresh,
     pub after_sign_out: AfterSignOut,
     pub rebuild_fetcher: RebuildFetcher,
@@ -96,6 +97,8 @@ pub struct Ctx {
     pub hook_sees_initial_token: bool,
     /// A failed token request rejects (Convex Auth) instead of yielding null.
     pub errors_throw: bool,
+    /// Provider session changes are committed by React in the same step.
+    pub sync_render: bool,
     pub expect_auth: bool,
     pub initial_token_reuse: bool,
     pub store_user: bool,
@@ -171,12 +174,14 @@ impl Ctx {
             sign_in: p.sign_in,
             sign_out: p.sign_out,
             switch_user: p.switch_user,
+            new_fetcher: p.new_fetcher,
             forced_refresh: p.forced_refresh.unwrap_or(d.forced_refresh),
             after_sign_out: p.after_sign_out.unwrap_or(d.after_sign_out),
             rebuild_fetcher: p.rebuild_fetcher.unwrap_or(d.rebuild_fetcher),
             non_forced: d.non_forced,
             hook_sees_initial_token: d.hook_sees_initial_token,
             errors_throw: d.errors_throw,
+            sync_render: p.sync_render.unwrap_or(d.sync_render),
             expect_auth: s.client.expect_auth,
             initial_token_reuse: s.client.initial_token_reuse,
             store_user: s.app.store_user,
@@ -264,6 +269,8 @@ pub enum Action {
     ProviderSignIn { user: User },
     /// User action: sign out (the first half of a switch when `switching`).
     ProviderSignOut { switching: bool },
+    /// Provider event: a new `fetchAccessToken` for the same user.
+    ProviderNewFetcher,
     /// The provider answers pending token request `fetch` from its state now.
     /// `transient_null`: the answer is null although the session is valid (fault).
     ProviderAnswers { fetch: u8, transient_null: bool },
@@ -303,11 +310,14 @@ impl Action {
         )
     }
 
-    /// Things the user does; liveness never relies on them.
+    /// Things the user (or the provider on its own) does; liveness never
+    /// relies on them.
     pub fn is_user_action(&self) -> bool {
         matches!(
             self,
-            Action::ProviderSignIn { .. } | Action::ProviderSignOut { .. }
+            Action::ProviderSignIn { .. }
+                | Action::ProviderSignOut { .. }
+                | Action::ProviderNewFetcher
         )
     }
 }
@@ -350,6 +360,7 @@ impl AuthModel {
             Action::ProviderResolves => s.provider_resolves(ctx, fx),
             Action::ProviderSignIn { user } => s.provider_sign_in(ctx, user, fx),
             Action::ProviderSignOut { switching } => s.provider_sign_out(ctx, switching, fx),
+            Action::ProviderNewFetcher => s.provider_new_fetcher(ctx, fx),
             Action::ProviderAnswers {
                 fetch,
                 transient_null,
@@ -466,6 +477,18 @@ pub enum Obs {
     UnhandledRejection,
     /// The client's message handler threw after a `FatalError`.
     Fatal,
+    /// `RemoteQuerySet.transition` threw "Invalid start version".
+    InvalidStartVersion,
+    /// `ConvexReactClient.sync` constructed the `BaseConvexClient`.
+    ClientCreated,
+    /// A commit in which `useConvexAuth()` changed (or the first one).
+    ConvexAuth {
+        loading: bool,
+        authenticated: bool,
+    },
+    /// A component instance mounted / unmounted (layout phase of a commit).
+    Mount(u8),
+    Unmount(u8),
 }
 
 /// A participant of the sequence diagram.

@@ -129,6 +129,9 @@ pub enum ServerFrame {
         start: u8,
         end: u8,
         results: Vec<(QueryId, Option<Outcome>)>,
+        /// The connection's first Transition (it starts from the initial
+        /// version `{querySet: 0, identity: 0, ts: 0}`).
+        first: bool,
     },
     /// `AuthError`; always followed by `Close`.
     AuthError { update_attempted: bool, base: u8 },
@@ -174,6 +177,7 @@ impl ServerFrame {
                 start,
                 end,
                 results,
+                ..
             } => {
                 let mut s = if end > start {
                     format!("Transition identity v{start}->v{end}")

@@ -72,6 +72,8 @@ pub struct KindDefaults {
     pub hook_sees_initial_token: bool,
     /// A failed token request rejects instead of resolving to null.
     pub errors_throw: bool,
+    /// Session changes reach React through `useSyncExternalStore`.
+    pub sync_render: bool,
 }
 
 impl KindDefaults {
@@ -84,9 +86,13 @@ impl KindDefaults {
             non_forced: NonForced::Cached,
             hook_sees_initial_token: false,
             errors_throw: false,
+            sync_render: false,
         };
         match kind {
             Kind::BetterAuth => KindDefaults {
+                // `authClient.useSession()` is a nanostores atom read with
+                // `useSyncExternalStore`.
+                sync_render: true,
                 rebuild_fetcher: RebuildFetcher::OnSessionChange,
                 non_forced: NonForced::InitialThenNetwork,
                 hook_sees_initial_token: true,
@@ -139,6 +145,7 @@ pub struct Provider {
 const USED_SIGN_IN: u8 = 1;
 const USED_SIGN_OUT: u8 = 2;
 const USED_SWITCH: u8 = 4;
+const USED_NEW_FETCHER: u8 = 16;
 /// A switch is under way: signed out, about to sign in as the other user.
 const SWITCHING: u8 = 8;
 
@@ -236,6 +243,9 @@ impl State {
                 }
             }
             Session::SignedIn(_) => {
+                if ctx.new_fetcher && p.used & USED_NEW_FETCHER == 0 {
+                    actions.push(Action::ProviderNewFetcher);
+                }
                 if ctx.sign_out && p.used & USED_SIGN_OUT == 0 {
                     actions.push(Action::ProviderSignOut { switching: false });
                 }
@@ -269,6 +279,26 @@ impl State {
         }
     }
 
+    /// Sets the provider's session directly (conformance schedules drive
+    /// the provider hook by hand).
+    pub(crate) fn set_session(&mut self, ctx: &Ctx, session: Session) {
+        self.session_changes(ctx, session);
+    }
+
+    /// With `sync_render`, React renders a provider change and runs its
+    /// effects in the same task: the commits happen within the provider's step.
+    fn render_now(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        if !ctx.sync_render || self.app.committed.is_none() {
+            return;
+        }
+        for _ in 0..16 {
+            if self.anomaly.is_some() || !self.needs_commit(ctx) {
+                return;
+            }
+            self.commit(ctx, fx);
+        }
+    }
+
     /// A change of the provider's user ends the stretch `stable-auth` watches.
     fn session_changes(&mut self, ctx: &Ctx, session: Session) {
         let before = self.provider.effective_user();
@@ -287,6 +317,7 @@ impl State {
         fx.note(Actor::Provider, Actor::Provider, || {
             "session loaded: signed in as A".to_string()
         });
+        self.render_now(ctx, fx);
         true
     }
 
@@ -301,6 +332,17 @@ impl State {
         fx.note(Actor::Provider, Actor::Provider, || {
             format!("user signs in as {}", user_name(user))
         });
+        self.render_now(ctx, fx);
+        true
+    }
+
+    pub(crate) fn provider_new_fetcher(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
+        self.provider.used |= USED_NEW_FETCHER;
+        self.provider.fetcher += 1;
+        fx.note(Actor::Provider, Actor::Provider, || {
+            "hands over a new fetchAccessToken (same user)".to_string()
+        });
+        self.render_now(ctx, fx);
         true
     }
 
@@ -319,6 +361,7 @@ impl State {
                 "user signs out".to_string()
             }
         });
+        self.render_now(ctx, fx);
         true
     }
 

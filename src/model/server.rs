@@ -32,6 +32,9 @@ pub struct ServerConn {
     pub version: u8,
     /// The query-set version (the last ModifyQuerySet's `newVersion`).
     pub query_set_version: u8,
+    /// A Transition went out on this connection (the next one does not
+    /// start from the initial version).
+    pub sent_transition: bool,
     /// Subscriptions and the last result sent for each.
     pub subs: Vec<(QueryId, FnIdx, Option<Outcome>)>,
     /// The server closed this connection (after an AuthError or an error).
@@ -254,9 +257,13 @@ impl State {
     }
 
     /// Queues a frame for the client on connection `ci`.
-    fn server_send(&mut self, ci: usize, frame: ServerFrame, fx: &mut Fx) {
+    fn server_send(&mut self, ci: usize, mut frame: ServerFrame, fx: &mut Fx) {
         let c = &mut self.net[ci];
         let conn = c.id;
+        if let ServerFrame::Transition { first, .. } = &mut frame {
+            *first = !c.server.sent_transition;
+            c.server.sent_transition = true;
+        }
         fx.obs(|| Obs::ServerSend(conn, frame.clone()));
         c.down.push(frame);
     }
@@ -337,6 +344,7 @@ impl State {
                 self.server_send(
                     ci,
                     ServerFrame::Transition {
+                        first: false,
                         start: v,
                         end: v + 1,
                         results,
@@ -374,6 +382,7 @@ impl State {
                 self.server_send(
                     ci,
                     ServerFrame::Transition {
+                        first: false,
                         start: v,
                         end: v,
                         results,
@@ -463,6 +472,7 @@ impl State {
                 self.server_send(
                     ci,
                     ServerFrame::Transition {
+                        first: false,
                         start: v,
                         end: v,
                         results,
