@@ -399,3 +399,58 @@ fn react_gates_agree_with_the_real_stack() {
     }
     eprintln!("{}", report.join("\n"));
 }
+
+/// The React schedules of `tests/conformance/schedules-react/` are traces
+/// the model produces, except those that use what the model's Driver does
+/// not drive (listed with the reason).
+#[test]
+fn react_schedules_are_model_traces() {
+    const NOT_DRIVEN: &[(&str, &str)] = &[
+        ("new-fetcher-manual.json", "manual React scheduling (reactAuto false)"),
+        ("online-after-drop.json", "the browser `online` event"),
+    ];
+    let mut h = harness();
+    let mut checked = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(harness_dir().join("schedules-react"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let listed = NOT_DRIVEN.iter().any(|(n, _)| *n == name);
+        if raw["provider"]["kind"].is_string() || listed {
+            // Provider integrations (e.g. ConvexBetterAuthProvider) and the
+            // listed features are checked by the harness's own tests.
+            continue;
+        }
+        let schedule: Schedule = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let trace = h.run(&schedule).unwrap();
+        if let Err(d) = validate(&schedule, &trace) {
+            panic!("{name}: {d}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "checked {checked} React schedules");
+}
+
+/// The harness's own tests (`node --test`): they pin what the real client
+/// does in named situations.
+#[test]
+fn harness_self_tests_pass() {
+    let _ = harness();
+    let out = std::process::Command::new("node")
+        .args(["--test", "harness.test.mjs", "react.test.mjs"])
+        .current_dir(harness_dir())
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
