@@ -152,7 +152,7 @@ export class Run {
     base.setAuth = (fetchToken, onChange, onRefreshChange) => {
       emit({ type: "setAuth" });
       setAuth(
-        fetchToken,
+        this.wrapFetchToken(fetchToken),
         (value) => {
           emit({ type: "onAuthChange", value });
           onChange(value);
@@ -200,6 +200,21 @@ export class Run {
       this.tokenRequests.push({ index, forceRefreshToken, resolve, reject, answered: false });
     });
   };
+
+  /**
+   * The token fetcher handed to the BaseConvexClient by a `setAuth` call.
+   * Client mode and the default React mode trace token requests inside their
+   * own fetcher (`fetchToken` below) and pass it through unchanged; the
+   * better-auth React mode wraps the provider's real fetcher.
+   */
+  wrapFetchToken(fetchToken) {
+    return fetchToken;
+  }
+
+  /** Extra fields of the `end` event (better-auth React mode). */
+  endExtra() {
+    return {};
+  }
 
   /** The onChange of step `setAuth` (the instrumentation traces the calls). */
   onAuthChange = () => {};
@@ -324,6 +339,7 @@ export class Run {
         liveSubscriptions: Object.fromEntries(
           [...this.handles].filter(([, l]) => l.length > 0).map(([q, l]) => [q, l.length]),
         ),
+        ...this.endExtra(),
       });
       return this.trace;
     } finally {
