@@ -7,6 +7,8 @@
 //! are decided on the full state graph ([`crate::liveness`]).
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
@@ -26,6 +28,119 @@ pub struct CheckOptions {
     pub max_depth: Option<usize>,
     pub max_states: Option<usize>,
     pub timeout: Option<Duration>,
+    /// Stop when the process's resident memory exceeds this many bytes.
+    pub max_memory: Option<u64>,
+    /// Set (e.g. by a Ctrl-C handler) to stop the check early.
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Show progress on standard error (a terminal).
+    pub progress: bool,
+}
+
+/// Resident memory of this process in bytes (Linux), if known.
+pub fn resident_memory() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Watches a running check: stops it at a limit or on interrupt (by
+/// cancelling the model, so the exploration drains), and shows progress.
+struct Watch<'a> {
+    model: &'a AuthModel,
+    opts: &'a CheckOptions,
+    start: Instant,
+    stopped_by: Option<&'static str>,
+    shown: bool,
+    last: Instant,
+}
+
+impl<'a> Watch<'a> {
+    fn new(model: &'a AuthModel, opts: &'a CheckOptions) -> Watch<'a> {
+        Watch {
+            model,
+            opts,
+            start: Instant::now(),
+            stopped_by: None,
+            shown: false,
+            last: Instant::now(),
+        }
+    }
+
+    fn poll(&mut self, phase: &str, states: usize, unique: usize, depth: usize) {
+        if self.stopped_by.is_none() {
+            let why = if self
+                .opts
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed))
+            {
+                Some("interrupted")
+            } else if self.opts.timeout.is_some_and(|t| self.start.elapsed() >= t) {
+                Some("the timeout")
+            } else if self
+                .opts
+                .max_memory
+                .is_some_and(|m| resident_memory().is_some_and(|r| r > m))
+            {
+                Some("--max-memory")
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                self.stopped_by = Some(why);
+                self.model.cancel.store(true, Ordering::Relaxed);
+            }
+        }
+        let elapsed = self.start.elapsed();
+        if self.opts.progress
+            && elapsed >= Duration::from_secs(1)
+            && self.last.elapsed() >= Duration::from_millis(200)
+        {
+            self.last = Instant::now();
+            self.shown = true;
+            let rate = unique as f64 / elapsed.as_secs_f64();
+            eprint!(
+                "\r\x1b[2K{phase}: {states} states, {unique} unique, depth {depth}, {:.0} unique/s, {:.1}s",
+                rate,
+                elapsed.as_secs_f64()
+            );
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}
+
+/// Sleeps between polls: briefly at first (most checks take milliseconds),
+/// then up to 20 ms.
+struct Backoff(Duration);
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff(Duration::from_micros(20))
+    }
+    fn wait(&mut self) {
+        std::thread::sleep(self.0);
+        self.0 = (self.0 * 2).min(Duration::from_millis(20));
+    }
+}
+
+fn run_checker<C: Checker<AuthModel>>(c: C, watch: &mut Watch<'_>) -> C {
+    let mut backoff = Backoff::new();
+    while !c.is_done() {
+        watch.poll(
+            "exploring",
+            c.state_count(),
+            c.unique_state_count(),
+            c.max_depth(),
+        );
+        backoff.wait();
+    }
+    c.join()
 }
 
 /// Checks one scenario.
@@ -35,7 +150,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     let strategy = opts.strategy.unwrap_or(scenario.check.strategy);
     let max_depth = opts.max_depth.or(scenario.check.max_depth);
     let threads = opts.threads.max(1);
-    let deadline = opts.timeout.map(|t| start + t);
+    let mut watch = Watch::new(&model, opts);
 
     // --- safety, by stateright ---
     let mut builder = model.clone().checker().threads(threads);
@@ -45,34 +160,45 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     if let Some(n) = opts.max_states {
         builder = builder.target_state_count(n);
     }
-    if let Some(t) = opts.timeout {
-        builder = builder.timeout(t);
-    }
     let checker = match strategy {
-        Strategy::Bfs => CheckerRun::Bfs(Box::new(builder.spawn_bfs().join())),
-        Strategy::Dfs => CheckerRun::Dfs(Box::new(builder.spawn_dfs().join())),
+        Strategy::Bfs => CheckerRun::Bfs(Box::new(run_checker(builder.spawn_bfs(), &mut watch))),
+        Strategy::Dfs => CheckerRun::Dfs(Box::new(run_checker(builder.spawn_dfs(), &mut watch))),
     };
     let checker: &dyn Checker<AuthModel> = checker.as_dyn();
     let discoveries = checker.discoveries();
     let states = checker.state_count();
     let unique = checker.unique_state_count();
     let depth = checker.max_depth();
-    let timed_out = deadline.is_some_and(|d| Instant::now() >= d);
     let hit_states = opts.max_states.is_some_and(|n| states >= n);
     let hit_depth = max_depth.is_some_and(|d| depth >= d);
-    let safety_complete = !(timed_out || hit_states || hit_depth);
+    let safety_stopped_by = watch.stopped_by;
 
     // The state graph: liveness is decided on it, and it gives every
     // safety violation its shortest trace (stateright keeps the last
     // violating path it popped, which is not the shortest one).
-    let graph = StateGraph::build(
-        &model,
-        liveness::Limits {
-            max_depth,
-            max_states: opts.max_states,
-            deadline,
-        },
-    );
+    let built = AtomicUsize::new(0);
+    let graph = std::thread::scope(|scope| {
+        let h = scope.spawn(|| {
+            StateGraph::build(
+                &model,
+                liveness::Limits {
+                    max_depth,
+                    max_states: opts.max_states,
+                    progress: Some(&built),
+                },
+            )
+        });
+        let mut backoff = Backoff::new();
+        while !h.is_finished() {
+            let n = built.load(Ordering::Relaxed);
+            watch.poll("liveness graph", n, n, 0);
+            backoff.wait();
+        }
+        h.join().expect("the graph builder does not panic")
+    });
+    watch.finish();
+    let stopped_by = watch.stopped_by;
+    let safety_complete = !(safety_stopped_by.is_some() || hit_states || hit_depth);
 
     let expected = scenario.expectations();
     let mut props = Vec::new();
@@ -92,7 +218,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
             (
                 Verdict::Unknown,
                 None,
-                Some(limit_reason(timed_out, hit_states, hit_depth)),
+                Some(limit_reason(safety_stopped_by, hit_states, hit_depth)),
             )
         } else if !discoveries.contains_key(trigger_name(p)) {
             (
@@ -123,7 +249,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
                 None,
                 Some(format!(
                     "the state graph is incomplete ({}); liveness needs all of it",
-                    graph.stopped_by.unwrap_or("limit")
+                    stopped_by.or(graph.stopped_by).unwrap_or("a limit")
                 )),
             )
         } else {
@@ -186,11 +312,8 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     }
 }
 
-fn limit_reason(timed_out: bool, hit_states: bool, hit_depth: bool) -> String {
-    let mut why = Vec::new();
-    if timed_out {
-        why.push("the timeout");
-    }
+fn limit_reason(stopped_by: Option<&str>, hit_states: bool, hit_depth: bool) -> String {
+    let mut why: Vec<&str> = stopped_by.into_iter().collect();
     if hit_states {
         why.push("--max-states");
     }

@@ -51,6 +51,24 @@ pub enum Command {
         after_help = "Example:\n  authrace conform tests/conformance/schedules/*.json\n  authrace conform --show-trace schedule.json"
     )]
     Conform(ConformArgs),
+    /// Write a commented starter scenario (the seed app) that checks as written.
+    #[command(
+        after_help = "Example:\n  authrace init my-app.toml && authrace check my-app.toml --suggest"
+    )]
+    Init(InitArgs),
+    /// Print the scenario format as a JSON Schema (for editors).
+    #[command(after_help = "Example:\n  authrace schema > authrace.schema.json")]
+    Schema,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(default_value = "scenario.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -143,6 +161,9 @@ pub struct CheckArgs {
     /// Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3).
     #[arg(long)]
     pub timeout: Option<f64>,
+    /// Stop when the process uses more memory than this (e.g. 2GiB, 512MiB, 800M); undecided verdicts become `unknown`, exit 3.
+    #[arg(long, value_parser = parse_size)]
+    pub max_memory: Option<u64>,
     /// For violated properties, re-check with stronger gates and expectAuth and report what fixes them.
     #[arg(long)]
     pub suggest: bool,
@@ -158,4 +179,34 @@ pub enum Format {
 pub enum StrategyArg {
     Bfs,
     Dfs,
+}
+
+/// Parses a size: a number with an optional unit (B, K/KB/KiB, M/MB/MiB, G/GB/GiB).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| {
+        format!("`{s}` is not a size: expected a number and a unit such as 512MiB or 2GiB")
+    })?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}`: use B, KB, KiB, MB, MiB, GB or GiB"
+            ));
+        }
+    };
+    if n <= 0.0 {
+        return Err(format!("`{s}`: a memory limit must be positive"));
+    }
+    Ok((n * mult) as u64)
 }

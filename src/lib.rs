@@ -93,5 +93,8 @@ pub mod trace;
 pub const MODEL_VERSION: &str =
     concat!("authrace-model-1/convex@1.48.0/", env!("CARGO_PKG_VERSION"));
 
+/// The starter scenario `authrace init` writes.
+pub const STARTER: &str = include_str!("starter.toml");
+
 /// The npm versions the model follows.
 pub const PINNED: &str = "convex@1.48.0, @convex-dev/better-auth@0.12.5";

@@ -11,7 +11,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash};
-use std::time::Instant;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -24,10 +23,11 @@ use crate::properties::PropertyId;
 
 /// Limits for building the graph.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Limits {
+pub struct Limits<'a> {
     pub max_depth: Option<usize>,
     pub max_states: Option<usize>,
-    pub deadline: Option<Instant>,
+    /// Updated with the number of states found, for progress reports.
+    pub progress: Option<&'a std::sync::atomic::AtomicUsize>,
 }
 
 /// The full reachable state graph of a model.
@@ -46,7 +46,7 @@ pub struct StateGraph {
 
 impl StateGraph {
     /// Explores the reachable graph breadth first.
-    pub fn build(model: &AuthModel, limits: Limits) -> StateGraph {
+    pub fn build(model: &AuthModel, limits: Limits<'_>) -> StateGraph {
         let hasher = std::collections::hash_map::RandomState::new();
         let mut index: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut g = StateGraph {
@@ -67,13 +67,14 @@ impl StateGraph {
         let mut checked = 0usize;
         while let Some(id) = queue.pop_front() {
             checked += 1;
-            if checked % 4096 == 0 {
-                if let Some(d) = limits.deadline {
-                    if Instant::now() >= d {
-                        g.complete = false;
-                        g.stopped_by = Some("timeout");
-                        break;
-                    }
+            if checked % 1024 == 0 {
+                if let Some(p) = limits.progress {
+                    p.store(g.states.len(), std::sync::atomic::Ordering::Relaxed);
+                }
+                if model.cancelled() {
+                    g.complete = false;
+                    g.stopped_by = Some("a limit");
+                    break;
                 }
             }
             let depth = g.depth[id as usize];

@@ -2,8 +2,11 @@
 
 mod cli;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -20,6 +23,23 @@ use authrace::trace;
 use cli::{
     Cli, Command, DiagramArgs, DiagramFormat, DocsArgs, Format, StrategyArg, TraceArgs, TraceFormat,
 };
+
+/// Set by Ctrl-C: the running check stops and reports what it found.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        // A second Ctrl-C ends the process at once.
+        let _ = ctrlc::set_handler(move || {
+            if f.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+        flag
+    })
+    .clone()
+}
 
 /// Exit code for bad input or usage.
 const EXIT_BAD_INPUT: u8 = 2;
@@ -48,6 +68,30 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Diagram(args) => run_diagram(args),
         Command::Docs(args) => run_docs(args),
         Command::Conform(args) => run_conform(args),
+        Command::Init(args) => {
+            if args.path.exists() && !args.force {
+                eprintln!(
+                    "error: {} exists; pass --force to overwrite it",
+                    args.path.display()
+                );
+                return Ok(EXIT_BAD_INPUT);
+            }
+            std::fs::write(&args.path, authrace::STARTER)
+                .with_context(|| format!("writing {}", args.path.display()))?;
+            println!(
+                "wrote {}; check it with: authrace check {}",
+                args.path.display(),
+                args.path.display()
+            );
+            Ok(0)
+        }
+        Command::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&authrace::schema::json_schema())?
+            );
+            Ok(0)
+        }
         Command::Explore(args) => {
             let Some(scenario) = load_one(&args.scenario) else {
                 return Ok(EXIT_BAD_INPUT);
@@ -91,10 +135,22 @@ fn run(cli: Cli) -> Result<u8> {
                 max_depth: args.max_depth,
                 max_states: args.max_states,
                 timeout: args.timeout.map(Duration::from_secs_f64),
+                max_memory: args.max_memory,
+                interrupt: Some(interrupt_flag()),
+                progress: args.format == Format::Text && std::io::stderr().is_terminal(),
             };
             let mut worst = Outcome::Ok;
             let mut reports = Vec::new();
             for (path, scenario) in &scenarios {
+                if opts
+                    .interrupt
+                    .as_ref()
+                    .is_some_and(|f| f.load(Ordering::Relaxed))
+                {
+                    eprintln!("interrupted: {} not checked", path.display());
+                    worst = worst.max(Outcome::Incomplete);
+                    continue;
+                }
                 let mut report = check(path, scenario, &opts);
                 if args.suggest {
                     report.suggestions = authrace::suggest::suggest(path, scenario, &report, &opts);

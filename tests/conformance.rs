@@ -406,7 +406,10 @@ fn react_gates_agree_with_the_real_stack() {
 #[test]
 fn react_schedules_are_model_traces() {
     const NOT_DRIVEN: &[(&str, &str)] = &[
-        ("new-fetcher-manual.json", "manual React scheduling (reactAuto false)"),
+        (
+            "new-fetcher-manual.json",
+            "manual React scheduling (reactAuto false)",
+        ),
         ("online-after-drop.json", "the browser `online` event"),
     ];
     let mut h = harness();
@@ -427,7 +430,8 @@ fn react_schedules_are_model_traces() {
             // listed features are checked by the harness's own tests.
             continue;
         }
-        let schedule: Schedule = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let schedule: Schedule =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let trace = h.run(&schedule).unwrap();
         if let Err(d) = validate(&schedule, &trace) {
             panic!("{name}: {d}");

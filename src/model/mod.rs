@@ -326,13 +326,21 @@ impl Action {
 #[derive(Clone, Debug)]
 pub struct AuthModel {
     pub ctx: Ctx,
+    /// Set to stop an exploration early (a limit, Ctrl-C): from then on no
+    /// new state is inside the boundary, so the checker drains and stops.
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AuthModel {
     pub fn new(scenario: &Scenario) -> AuthModel {
         AuthModel {
             ctx: Ctx::new(scenario),
+            cancel: Default::default(),
         }
+    }
+
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn init_state(&self) -> State {
@@ -628,6 +636,10 @@ impl Model for AuthModel {
         let mut fx = Fx::recording();
         let next = self.step(last, action, &mut fx)?;
         Some(crate::trace::render_state(&self.ctx, &next))
+    }
+
+    fn within_boundary(&self, _: &State) -> bool {
+        !self.cancelled()
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
