@@ -27,6 +27,9 @@ fn cases(default: u32) -> u32 {
 fn config(default: u32) -> Config {
     Config {
         cases: cases(default),
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("proptest-regressions/props.txt"),
+        )),
         ..Config::default()
     }
 }
