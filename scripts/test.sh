@@ -39,4 +39,5 @@ cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 cargo test --release

@@ -58,21 +58,26 @@
 //! browser tab, one client and one provider session; each user action
 //! happens at most once per run and faults are bounded by their budgets.
 //! `docs/model.md` lists every abstraction and omission and why each is
-//! sound or what it misses. In short:
+//! sound or what it misses; `docs/conformance.md` what was checked against
+//! the real client. In short:
 //!
 //! * Timers (token refetch, reconnect backoff) fire "at some point": order
 //!   is explored, durations are not. Scheduled refetches are a fault budget.
-//! * A React commit and its passive effects are one atomic step; events do
-//!   not interleave between a commit and its effects.
+//! * A React commit and its passive effects are one atomic step. An update
+//!   from a client callback is committed in a later step; a provider change
+//!   is committed in the same step when the provider publishes it through
+//!   `useSyncExternalStore` (`[provider] sync_render`, Better Auth's default).
 //! * The server answers each client frame with its own Transition; the real
 //!   server may batch frames that arrive together (a behaviour the model
-//!   contains as two consecutive steps).
-//! * Query-set versions, timestamps, journals, pagination, actions and
-//!   optimistic updates are not modelled.
+//!   contains as two consecutive steps), and finds expiry lazily.
+//! * Timestamps, journals, pagination, actions and optimistic updates are
+//!   not modelled; query-set versions are.
 //! * A component whose query fails keeps its subscription (as under an error
 //!   boundary that retries); the real `useQuery` throws during render.
-//! * Token fetches that throw (Convex Auth on network errors) are not
-//!   modelled; `transient_null` models fetches that resolve to null.
+//! * Concurrent token requests are answered independently: in-flight
+//!   request sharing (Better Auth's `pendingTokenRef`) is not modelled.
+//! * A counterexample is shortest when the check runs on one thread (the
+//!   default) with BFS.
 
 pub mod check;
 pub mod conformance;

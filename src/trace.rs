@@ -145,14 +145,7 @@ fn headline(model: &AuthModel, before: &State, a: &Action, events: &[Event]) -> 
     match a {
         Action::Commit => {
             let r = before.render(ctx).0;
-            let effects: Vec<String> = events
-                .iter()
-                .skip(1)
-                .filter(|e| {
-                    e.from == Actor::React && e.to != Actor::React || e.text.contains("unmounts")
-                })
-                .map(|e| e.text.clone())
-                .collect();
+            let effects = commit_effects(events.get(1..).unwrap_or_default());
             let mut s = format!(
                 "commit: provider {}, useConvexAuth().isAuthenticated={}",
                 r.session.describe(),
@@ -183,6 +176,21 @@ fn headline(model: &AuthModel, before: &State, a: &Action, events: &[Event]) -> 
             };
             ("Server -> Client".to_string(), mark(s))
         }
+        Action::ProviderResolves
+        | Action::ProviderSignIn { .. }
+        | Action::ProviderSignOut { .. }
+        | Action::ProviderNewFetcher => {
+            // With `sync_render`, React commits the change within this step.
+            let mut s = first.map(|e| e.text.clone()).unwrap_or_default();
+            if events.iter().any(|e| e.text.starts_with("render:")) {
+                let effects = commit_effects(&events[1..]);
+                s.push_str("; React commits at once");
+                if !effects.is_empty() {
+                    s.push_str(&format!(": {}", effects.join("; ")));
+                }
+            }
+            ("Provider".to_string(), mark(s))
+        }
         _ => {
             let actor = first
                 .map(|e| arrow(e.from, e.to))
@@ -191,6 +199,16 @@ fn headline(model: &AuthModel, before: &State, a: &Action, events: &[Event]) -> 
             (actor, mark(parts.join("; ")))
         }
     }
+}
+
+/// The effects a commit ran, as the trace shows them: the app's calls on
+/// the client and components unmounting.
+fn commit_effects(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.from == Actor::React && e.to != Actor::React || e.text.contains("unmounts"))
+        .map(|e| e.text.clone())
+        .collect()
 }
 
 fn mark_plain(violation: Option<&Event>, s: String) -> String {

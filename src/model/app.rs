@@ -1,6 +1,6 @@
 //! The React layer: `ConvexProviderWithAuth` and the app's components.
 //!
-//! A commit is one atomic step ([`Action::Commit`]): React renders with the
+//! A commit is one atomic step ([`Action::Commit`](super::Action::Commit)): React renders with the
 //! provider hook's current output and the queued state updates, then runs
 //! the commit's passive effects in React 19's order — every cleanup (in tree
 //! order, a deleted subtree's effects before its later siblings), then every

@@ -3,8 +3,8 @@
 //! The provider hook feeds `ConvexProviderWithAuth` (`src/react/ConvexAuthState.tsx`)
 //! with `{isLoading, isAuthenticated, fetchAccessToken}`. A token request is
 //! a request the provider answers from its own state *when it reaches it*
-//! ([`Action::ProviderAnswers`]); the client sees the answer later
-//! ([`Action::ClientTokenResolves`]), so a fetch answered while signed in can
+//! ([`Action::ProviderAnswers`](super::Action::ProviderAnswers)); the client sees the answer later
+//! ([`Action::ClientTokenResolves`](super::Action::ClientTokenResolves)), so a fetch answered while signed in can
 //! resolve after the user signed out.
 //!
 //! Per-kind defaults ([`KindDefaults`]) come from the integrations' sources:
