@@ -366,7 +366,8 @@ fn cut_at_violation(model: &AuthModel, p: PropertyId, actions: Vec<Action>) -> V
     actions
 }
 
-/// Replays a list of actions and returns them if every one is enabled.
+/// Replays the actions of a trace (a concrete run, as `TraceStep::raw`
+/// carries them) and returns the final state if every one is enabled.
 pub fn replay(model: &AuthModel, actions: &[Action]) -> Option<crate::model::State> {
     let mut s = model.init_state();
     let mut enabled = Vec::new();
@@ -376,7 +377,7 @@ pub fn replay(model: &AuthModel, actions: &[Action]) -> Option<crate::model::Sta
         if !enabled.contains(a) {
             return None;
         }
-        s = model.next_state(&s, *a)?;
+        s = model.step(&s, *a, &mut crate::model::Fx::off())?;
     }
     Some(s)
 }

@@ -285,6 +285,8 @@ impl Driver {
         let ctx = self.model.ctx.clone();
         let mut fx = Fx::observing();
         let s = &mut self.state;
+        s.violations = 0;
+        s.triggered = 0;
         if s.anomaly.is_some() {
             return Err("the model stopped at an anomaly".to_string());
         }
@@ -1044,6 +1046,8 @@ impl Driver {
             .position(|f| f.request.0 == request && f.answer.is_none())
             .ok_or_else(|| format!("token request {request} is not pending"))?;
         let mut fx = Fx::observing();
+        self.state.violations = 0;
+        self.state.triggered = 0;
         self.state.budgets.transient_null = u8::MAX;
         self.state
             .provider_answers(&ctx, i, transient_null, &mut fx);

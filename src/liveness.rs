@@ -47,7 +47,8 @@ pub struct StateGraph {
 impl StateGraph {
     /// Explores the reachable graph breadth first.
     pub fn build(model: &AuthModel, limits: Limits<'_>) -> StateGraph {
-        let hasher = std::collections::hash_map::RandomState::new();
+        // A fast, seeded hasher: equal hashes are confirmed by comparing states.
+        let hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
         let mut index: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut g = StateGraph {
             graph: DiGraph::default(),

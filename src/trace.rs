@@ -78,22 +78,43 @@ fn arrow(from: Actor, to: Actor) -> String {
 }
 
 /// Replays `actions` from the initial state, describing each step.
+///
+/// `actions` is a path of the checker, whose states are canonical
+/// (`model::canon`): names in actions (connection ids) are canonical too.
+/// The replay runs on the concrete states, so the trace shows the numbers
+/// the run really used; each action is matched by its position among the
+/// enabled actions, which renaming does not change.
 pub fn describe(model: &AuthModel, actions: &[Action]) -> (Vec<TraceStep>, State) {
+    use stateright::Model;
     let mut state = model.init_state();
+    let mut canonical = model.init_state();
     let mut steps = Vec::with_capacity(actions.len());
+    let (mut enabled_c, mut enabled) = (Vec::new(), Vec::new());
     for (i, a) in actions.iter().enumerate() {
+        enabled_c.clear();
+        model.actions(&canonical, &mut enabled_c);
+        enabled.clear();
+        model.actions(&state, &mut enabled);
+        let a = enabled_c
+            .iter()
+            .position(|x| x == a)
+            .and_then(|k| enabled.get(k).copied())
+            .unwrap_or(*a);
         let mut fx = Fx::recording();
         let next = model
-            .step(&state, *a, &mut fx)
+            .step(&state, a, &mut fx)
             .expect("a trace replays through the model");
+        if let Some(c) = model.next_state(&canonical, *actions.get(i).unwrap()) {
+            canonical = c;
+        }
         let events = fx.events.unwrap_or_default();
-        let (actor, action) = headline(model, &state, a, &events);
+        let (actor, action) = headline(model, &state, &a, &events);
         steps.push(TraceStep {
             step: i + 1,
             actor,
             action,
             events,
-            raw: Some(*a),
+            raw: Some(a),
         });
         state = next;
     }
@@ -118,7 +139,8 @@ pub fn describe_step(model: &AuthModel, state: &State, a: Action) -> Option<(Tra
     ))
 }
 
-/// The action indices (as `stateright` numbers them) of a list of actions.
+/// The action indices (as `stateright` numbers them) of a list of actions
+/// of a concrete (trace) run.
 pub fn action_indices(model: &AuthModel, actions: &[Action]) -> Option<Vec<usize>> {
     use stateright::Model;
     let mut s = model.init_state();
@@ -128,7 +150,7 @@ pub fn action_indices(model: &AuthModel, actions: &[Action]) -> Option<Vec<usize
         enabled.clear();
         model.actions(&s, &mut enabled);
         out.push(enabled.iter().position(|e| e == a)?);
-        s = model.next_state(&s, *a)?;
+        s = model.step(&s, *a, &mut Fx::off())?;
     }
     Some(out)
 }
@@ -335,7 +357,10 @@ pub fn render_state(ctx: &Ctx, s: &State) -> String {
         .map(|p| p.as_str())
         .collect();
     if !violated.is_empty() {
-        out.push_str(&format!("Violated so far: {}\n", violated.join(", ")));
+        out.push_str(&format!(
+            "Violated by the last step: {}\n",
+            violated.join(", ")
+        ));
     }
     out
 }

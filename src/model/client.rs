@@ -15,7 +15,7 @@
 //! a later step ([`Action::ClientTokenResolves`], [`Action::ClientCloseCompletes`]).
 
 use super::msg::{
-    ClientFrame, ConnId, FnIdx, Outcome, QueryId, QueryMod, Sent, ServerFrame, Token,
+    ClientFrame, ConnId, FnIdx, Outcome, QueryId, QueryMod, Sent, ServerFrame, Small, Token,
 };
 use super::server::Conn;
 use super::{Action, Actor, Anomaly, Call, Ctx, Fx, Obs, State, TimerKind};
@@ -178,28 +178,28 @@ pub struct Client {
     pub auth: Option<Token>,
     pub identity_version: u8,
     pub paused: bool,
-    pub queries: Vec<LocalQuery>,
+    pub queries: Small<LocalQuery, 4>,
     pub next_query: QueryId,
     /// `LocalSyncState.querySetVersion`.
     pub query_set_version: u8,
-    pub pending: Vec<QueryMod>,
+    pub pending: Small<QueryMod, 4>,
     // RemoteQuerySet of the current socket, by query id.
-    pub remote: Vec<(QueryId, Outcome)>,
+    pub remote: Small<(QueryId, Outcome), 4>,
     /// The connection whose Transitions the RemoteQuerySet applied since it
     /// was last reset (`None`: reset by onOpen, at the initial version).
     pub remote_from: Option<ConnId>,
     /// OptimisticQueryResults as of the last Transition, by function
     /// (the query token: every component passes the same arguments).
-    pub view: Vec<(FnIdx, Outcome)>,
+    pub view: Small<(FnIdx, Outcome), 4>,
     // AuthenticationManager
     pub auth_state: AuthState,
     pub attempts: u8,
     /// The `onChange` callback of the last `setAuth` is still relevant
     /// (`isThisEffectRelevant` of `ConvexAuthStateFirstEffect`).
     pub callbacks_live: bool,
-    pub fetches: Vec<Fetch>,
+    pub fetches: Small<Fetch, 3>,
     // RequestManager
-    pub requests: Vec<Request>,
+    pub requests: Small<Request, 2>,
     pub next_request: u8,
     /// Token requests made so far (bookkeeping, see [`Meta`]).
     pub token_requests: Meta<u16>,
@@ -215,18 +215,18 @@ impl Client {
             auth: None,
             identity_version: 0,
             paused: false,
-            queries: Vec::new(),
+            queries: Small::new(),
             next_query: 0,
             query_set_version: 0,
-            pending: Vec::new(),
-            remote: Vec::new(),
+            pending: Small::new(),
+            remote: Small::new(),
             remote_from: None,
-            view: Vec::new(),
+            view: Small::new(),
             auth_state: AuthState::NoAuth,
             attempts: 0,
             callbacks_live: false,
-            fetches: Vec::new(),
-            requests: Vec::new(),
+            fetches: Small::new(),
+            requests: Small::new(),
             next_request: 0,
             token_requests: Meta(0),
         }
@@ -502,7 +502,7 @@ impl State {
         // LocalSyncState.restart()
         self.client.paused = false;
         self.client.pending.clear();
-        let mods: Vec<QueryMod> = self
+        let mods: Small<QueryMod, 4> = self
             .client
             .queries
             .iter()
@@ -618,7 +618,7 @@ impl State {
                 ClientFrame::ModifyQuerySet {
                     base,
                     new: base + 1,
-                    mods: vec![QueryMod::Add(id, f)],
+                    mods: smallvec::smallvec![QueryMod::Add(id, f)],
                 },
                 ctx,
                 fx,
@@ -661,7 +661,7 @@ impl State {
                 ClientFrame::ModifyQuerySet {
                     base,
                     new: base + 1,
-                    mods: vec![QueryMod::Remove(q.id)],
+                    mods: smallvec::smallvec![QueryMod::Remove(q.id)],
                 },
                 ctx,
                 fx,
@@ -1210,7 +1210,7 @@ impl State {
     /// `notifyOnQueryResultChanges`: the view becomes the remote results of
     /// the queries still subscribed.
     fn refresh_view(&mut self) {
-        let mut view: Vec<(FnIdx, Outcome)> = self
+        let mut view: Small<(FnIdx, Outcome), 4> = self
             .client
             .remote
             .iter()

@@ -14,10 +14,11 @@
 //!
 //! Every transition cites the convex-js function it models (npm
 //! `convex@1.48.0`, `src/`), or `@convex-dev/better-auth@0.12.5` for the
-//! Better Auth hook. Properties read sticky bits that transitions set
+//! Better Auth hook. Properties read the bits the last step set
 //! ([`State::violations`]) and the state itself; see [`crate::properties`].
 
 pub mod app;
+pub mod canon;
 pub mod client;
 pub mod msg;
 pub mod provider;
@@ -220,7 +221,7 @@ pub struct State {
     pub app: App,
     pub server: Server,
     /// Open connections (server side and the frames in flight), oldest first.
-    pub net: Vec<Conn>,
+    pub net: msg::Small<Conn, 2>,
     pub budgets: Budgets,
     /// Time: every token issued at or before this number has expired.
     pub expired_upto: Option<u8>,
@@ -229,9 +230,11 @@ pub struct State {
     /// server, but a provider cache that refreshes ahead of expiry no longer
     /// hands it out.
     pub expiring_upto: Option<u8>,
-    /// Sticky: bit `p.bit()` once safety property `p` was violated.
+    /// Bit `p.bit()`: the step that reached this state violated safety
+    /// property `p` (cleared by the next step).
     pub violations: u8,
-    /// Sticky: bit `p.bit()` once the trigger of property `p` happened.
+    /// Bit `p.bit()`: the step that reached this state made the trigger of
+    /// property `p` happen (cleared by the next step).
     pub triggered: u8,
     /// Sticky: the real client would throw here (a path convex@1.48.0 does
     /// not handle); the model stops exploring from such states.
@@ -349,7 +352,7 @@ impl AuthModel {
             client: Client::initial(),
             app: App::initial(&self.ctx),
             server: Server::default(),
-            net: Vec::new(),
+            net: msg::Small::new(),
             budgets: self.ctx.budgets,
             expired_upto: None,
             expiring_upto: None,
@@ -363,6 +366,11 @@ impl AuthModel {
     pub fn step(&self, state: &State, action: Action, fx: &mut Fx) -> Option<State> {
         let ctx = &self.ctx;
         let mut s = state.clone();
+        // Violations and triggers mark the step that made them happen; the
+        // next step clears them, so a violation splits only the state it
+        // reaches, not everything after it.
+        s.violations = 0;
+        s.triggered = 0;
         let changed = match action {
             Action::Commit => s.commit(ctx, fx),
             Action::ProviderResolves => s.provider_resolves(ctx, fx),
@@ -625,7 +633,9 @@ impl Model for AuthModel {
     }
 
     fn next_state(&self, s: &State, action: Action) -> Option<State> {
-        self.step(s, action, &mut Fx::off())
+        let mut next = self.step(s, action, &mut Fx::off())?;
+        canon::canonicalize(&mut next);
+        Some(next)
     }
 
     fn format_action(&self, action: &Action) -> String {

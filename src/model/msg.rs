@@ -6,6 +6,11 @@
 //! timestamps are left out (see `docs/model.md`, "Abstractions").
 
 use serde::Serialize;
+use smallvec::SmallVec;
+
+/// A short list kept inline in the state (no heap allocation while it
+/// holds at most `N` items).
+pub type Small<T, const N: usize> = SmallVec<[T; N]>;
 
 /// A user of the app. `0` is A, `1` is B.
 pub type User = u8;
@@ -106,7 +111,7 @@ pub enum ClientFrame {
     ModifyQuerySet {
         base: u8,
         new: u8,
-        mods: Vec<QueryMod>,
+        mods: Small<QueryMod, 4>,
     },
     /// `Mutation` of `users:store` with its request id.
     StoreUser { request: u8 },
@@ -128,7 +133,7 @@ pub enum ServerFrame {
     Transition {
         start: u8,
         end: u8,
-        results: Vec<(QueryId, Option<Outcome>)>,
+        results: Small<(QueryId, Option<Outcome>), 4>,
         /// The connection's first Transition (it starts from the initial
         /// version `{querySet: 0, identity: 0, ts: 0}`).
         first: bool,

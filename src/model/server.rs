@@ -17,8 +17,8 @@
 //! everything in flight on that connection; frames never cross connections.
 
 use super::msg::{
-    ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Sent, ServerFrame, Token,
-    User, UserSet, user_name,
+    ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Sent, ServerFrame, Small,
+    Token, User, UserSet, user_name,
 };
 use super::{Action, Actor, Ctx, Fx, Obs, State};
 use crate::properties::PropertyId;
@@ -36,7 +36,7 @@ pub struct ServerConn {
     /// start from the initial version).
     pub sent_transition: bool,
     /// Subscriptions and the last result sent for each.
-    pub subs: Vec<(QueryId, FnIdx, Option<Outcome>)>,
+    pub subs: Small<(QueryId, FnIdx, Option<Outcome>), 4>,
     /// The server closed this connection (after an AuthError or an error).
     pub closed: bool,
 }
@@ -48,9 +48,9 @@ pub struct Conn {
     /// The WebSocket handshake completed.
     pub opened: bool,
     /// Client -> server, oldest first.
-    pub up: Vec<Sent>,
+    pub up: Small<Sent, 4>,
     /// Server -> client, oldest first.
-    pub down: Vec<ServerFrame>,
+    pub down: Small<ServerFrame, 4>,
     pub server: ServerConn,
 }
 
@@ -59,8 +59,8 @@ impl Conn {
         Conn {
             id,
             opened: false,
-            up: Vec::new(),
-            down: Vec::new(),
+            up: Small::new(),
+            down: Small::new(),
             server: ServerConn::default(),
         }
     }
@@ -235,12 +235,12 @@ impl State {
         stamp: UserSet,
         which: impl Fn(&Ctx, FnIdx) -> bool,
         fx: &mut Fx,
-    ) -> Vec<(QueryId, Option<Outcome>)> {
+    ) -> Small<(QueryId, Option<Outcome>), 4> {
         let identity = self.net[ci].server.identity;
         let conn = self.net[ci].id;
         let subs = self.net[ci].server.subs.clone();
-        let mut changed = Vec::new();
-        let mut new_subs = Vec::with_capacity(subs.len());
+        let mut changed = Small::new();
+        let mut new_subs = Small::new();
         for (q, f, last) in subs {
             if which(ctx, f) {
                 let o = self.evaluate(ctx, f, identity, stamp, conn, fx);
@@ -364,7 +364,7 @@ impl State {
                 }
                 self.net[ci].server.query_set_version = new;
                 let identity = self.net[ci].server.identity;
-                let mut results = Vec::new();
+                let mut results = Small::new();
                 for m in mods {
                     match m {
                         QueryMod::Add(q, f) => {
