@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
 
-use crate::liveness::{self, LiveOutcome, StateGraph};
+use crate::liveness::{self, LiveOutcome, StateGraph, fact};
 use crate::model::{Action, AuthModel};
 use crate::properties::{PropertyId, PropertyKind, Verdict};
 use crate::report::{PropertyReport, Report, ScenarioInfo, Stats};
@@ -34,6 +34,10 @@ pub struct CheckOptions {
     pub interrupt: Option<Arc<AtomicBool>>,
     /// Show progress on standard error (a terminal).
     pub progress: bool,
+    /// Turn symmetry reduction off: explore every renaming of token,
+    /// connection, query and request numbers separately (to measure what
+    /// the reduction saves; verdicts are the same).
+    pub no_symmetry: bool,
 }
 
 /// Resident memory of this process in bytes (Linux), if known.
@@ -66,7 +70,7 @@ impl<'a> Watch<'a> {
         }
     }
 
-    fn poll(&mut self, phase: &str, states: usize, unique: usize, depth: usize) {
+    fn poll(&mut self, p: Progress) {
         if self.stopped_by.is_none() {
             let why = if self
                 .opts
@@ -98,10 +102,15 @@ impl<'a> Watch<'a> {
         {
             self.last = Instant::now();
             self.shown = true;
-            let rate = unique as f64 / elapsed.as_secs_f64();
+            let rate = p.unique as f64 / elapsed.as_secs_f64();
+            let safety = if p.checker_done { "done" } else { "exploring" };
             eprint!(
-                "\r\x1b[2K{phase}: {states} states, {unique} unique, depth {depth}, {:.0} unique/s, {:.1}s",
+                "\r\x1b[2K{safety}: {} states, {} unique, depth {}, {:.0} unique/s; liveness graph: {} states; {:.1}s",
+                p.states,
+                p.unique,
+                p.depth,
                 rate,
+                p.graph,
                 elapsed.as_secs_f64()
             );
         }
@@ -113,6 +122,16 @@ impl<'a> Watch<'a> {
             self.shown = false;
         }
     }
+}
+
+/// What a running check has done so far.
+#[derive(Clone, Copy)]
+struct Progress {
+    states: usize,
+    unique: usize,
+    depth: usize,
+    checker_done: bool,
+    graph: usize,
 }
 
 /// Sleeps between polls: briefly at first (most checks take milliseconds),
@@ -129,55 +148,63 @@ impl Backoff {
     }
 }
 
-fn run_checker<C: Checker<AuthModel>>(c: C, watch: &mut Watch<'_>) -> C {
+fn run_checker<C: Checker<AuthModel>>(
+    c: C,
+    watch: &mut Watch<'_>,
+    graph: &AtomicUsize,
+) -> (C, Progress) {
     let mut backoff = Backoff::new();
+    let progress = |c: &C, done| Progress {
+        states: c.state_count(),
+        unique: c.unique_state_count(),
+        depth: c.max_depth(),
+        checker_done: done,
+        graph: graph.load(Ordering::Relaxed),
+    };
     while !c.is_done() {
-        watch.poll(
-            "exploring",
-            c.state_count(),
-            c.unique_state_count(),
-            c.max_depth(),
-        );
+        watch.poll(progress(&c, false));
         backoff.wait();
     }
-    c.join()
+    let c = c.join();
+    let p = progress(&c, true);
+    (c, p)
 }
 
 /// Checks one scenario.
 pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     let start = Instant::now();
-    let model = AuthModel::new(scenario);
+    let mut model = AuthModel::new(scenario);
+    model.canonical = !opts.no_symmetry;
     let strategy = opts.strategy.unwrap_or(scenario.check.strategy);
     let max_depth = opts.max_depth.or(scenario.check.max_depth);
     let threads = opts.threads.max(1);
     let mut watch = Watch::new(&model, opts);
 
-    // --- safety, by stateright ---
-    let mut builder = model.clone().checker().threads(threads);
+    // Symmetry: BFS stores canonical states (so the liveness graph and
+    // shortest traces see the reduced space); DFS lets stateright apply the
+    // same reduction through `Representative`, exploring concrete states.
+    let mut checker_model = model.clone();
+    let dfs_symmetry = strategy == Strategy::Dfs && !opts.no_symmetry;
+    if dfs_symmetry {
+        checker_model.canonical = false;
+    }
+
+    // --- safety, by stateright; meanwhile, on another thread, the state
+    // graph: liveness is decided on it, and it gives every safety violation
+    // its shortest trace (stateright keeps the last violating path it
+    // popped, which is not the shortest one).
+    let mut builder = checker_model.clone().checker().threads(threads);
     if let Some(d) = max_depth {
         builder = builder.target_max_depth(d);
     }
     if let Some(n) = opts.max_states {
         builder = builder.target_state_count(n);
     }
-    let checker = match strategy {
-        Strategy::Bfs => CheckerRun::Bfs(Box::new(run_checker(builder.spawn_bfs(), &mut watch))),
-        Strategy::Dfs => CheckerRun::Dfs(Box::new(run_checker(builder.spawn_dfs(), &mut watch))),
-    };
-    let checker: &dyn Checker<AuthModel> = checker.as_dyn();
-    let discoveries = checker.discoveries();
-    let states = checker.state_count();
-    let unique = checker.unique_state_count();
-    let depth = checker.max_depth();
-    let hit_states = opts.max_states.is_some_and(|n| states >= n);
-    let hit_depth = max_depth.is_some_and(|d| depth >= d);
-    let safety_stopped_by = watch.stopped_by;
-
-    // The state graph: liveness is decided on it, and it gives every
-    // safety violation its shortest trace (stateright keeps the last
-    // violating path it popped, which is not the shortest one).
+    if dfs_symmetry {
+        builder = builder.symmetry();
+    }
     let built = AtomicUsize::new(0);
-    let graph = std::thread::scope(|scope| {
+    let (checker, graph, safety_stopped_by) = std::thread::scope(|scope| {
         let h = scope.spawn(|| {
             StateGraph::build(
                 &model,
@@ -185,17 +212,49 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
                     max_depth,
                     max_states: opts.max_states,
                     progress: Some(&built),
+                    compact: true,
                 },
             )
         });
+        let (checker, mut last) = match strategy {
+            Strategy::Bfs => {
+                let (c, p) = run_checker(builder.spawn_bfs(), &mut watch, &built);
+                (CheckerRun::Bfs(Box::new(c)), p)
+            }
+            Strategy::Dfs => {
+                let (c, p) = run_checker(builder.spawn_dfs(), &mut watch, &built);
+                (CheckerRun::Dfs(Box::new(c)), p)
+            }
+        };
+        // A limit hit from now on stops the graph, not the finished checker.
+        let safety_stopped_by = watch.stopped_by;
         let mut backoff = Backoff::new();
         while !h.is_finished() {
-            let n = built.load(Ordering::Relaxed);
-            watch.poll("liveness graph", n, n, 0);
+            last.graph = built.load(Ordering::Relaxed);
+            watch.poll(last);
             backoff.wait();
         }
-        h.join().expect("the graph builder does not panic")
+        (
+            checker,
+            h.join().expect("the graph builder does not panic"),
+            safety_stopped_by,
+        )
     });
+    let (discoveries, states, unique, depth) = {
+        let c: &dyn Checker<AuthModel> = checker.as_dyn();
+        (
+            c.discoveries(),
+            c.state_count(),
+            c.unique_state_count(),
+            c.max_depth(),
+        )
+    };
+    // Free the safety checker's memory before the graph's edges are indexed.
+    drop(checker);
+    let mut graph = graph;
+    graph.seal();
+    let hit_states = opts.max_states.is_some_and(|n| states >= n);
+    let hit_depth = max_depth.is_some_and(|d| depth >= d);
     watch.finish();
     let stopped_by = watch.stopped_by;
     let safety_complete = !(safety_stopped_by.is_some() || hit_states || hit_depth);
@@ -207,12 +266,15 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
         .filter(|p| p.kind() == PropertyKind::Safety)
     {
         let (verdict, trace, reason) = if let Some(path) = discoveries.get(p.as_str()) {
-            let actions = match strategy {
-                Strategy::Bfs => graph.shortest_to(|s| !model.holds(p, s)),
+            let (steps, _) = match strategy {
+                Strategy::Bfs => graph.shortest_to(|f| f & fact::violates(p) != 0),
                 Strategy::Dfs => None,
             }
-            .unwrap_or_else(|| cut_at_violation(&model, p, path.clone().into_actions()));
-            let (steps, _) = trace::describe(&model, &actions);
+            .map(|actions| trace::describe(&model, &actions))
+            .unwrap_or_else(|| {
+                let actions = cut_at_violation(&checker_model, p, path.clone().into_actions());
+                trace::describe(&checker_model, &actions)
+            });
             (Verdict::Violated, Some(steps), None)
         } else if !safety_complete {
             (
@@ -282,14 +344,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
         ));
     }
 
-    let anomalies = graph
-        .states
-        .iter()
-        .filter_map(|s| s.anomaly)
-        .map(|a| a.to_string())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let anomalies = graph.anomalies.iter().cloned().collect();
 
     Report {
         scenario: ScenarioInfo {
@@ -303,7 +358,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
             unique_states: unique,
             max_depth: depth,
             elapsed_ms: start.elapsed().as_millis() as u64,
-            graph_states: graph.states.len(),
+            graph_states: graph.len(),
             graph_edges: graph.edges,
         },
         properties: props,
@@ -385,12 +440,79 @@ pub fn replay(model: &AuthModel, actions: &[Action]) -> Option<crate::model::Sta
 /// A witness that a property is exercised: the shortest path to a state
 /// where its trigger has happened (safety) or where its goal holds while
 /// the provider is signed in (liveness).
-pub fn witness(model: &AuthModel, graph: &StateGraph, p: PropertyId) -> Option<Vec<Action>> {
+pub fn witness(graph: &StateGraph, p: PropertyId) -> Option<Vec<Action>> {
     match p.kind() {
-        PropertyKind::Safety => graph.shortest_to(|s| s.triggered & p.bit() != 0),
-        PropertyKind::Liveness => graph.shortest_to(|s| match p {
-            PropertyId::EventuallyAuthenticated => liveness::authenticated_goal(s),
-            _ => liveness::results_goal(model, s) && s.provider.session.user().is_some(),
-        }),
+        PropertyKind::Safety => graph.shortest_to(|f| f & fact::triggered(p) != 0),
+        PropertyKind::Liveness => {
+            let goal = match p {
+                PropertyId::EventuallyAuthenticated => fact::AUTH_GOAL,
+                _ => fact::RESULTS_GOAL | fact::PREMISE,
+            };
+            graph.shortest_to(|f| f & goal == goal)
+        }
+    }
+}
+
+/// What an exploration by `stateright` alone found: for measuring the
+/// checker without the liveness graph.
+#[derive(Clone, Copy, Debug)]
+pub struct Exploration {
+    pub states: usize,
+    pub unique_states: usize,
+    pub max_depth: usize,
+    pub elapsed: Duration,
+    /// False when `timeout` stopped it.
+    pub complete: bool,
+}
+
+/// Explores `scenario`'s safety properties with `stateright` only (no
+/// liveness graph, no traces). With `symmetry` and DFS the checker applies
+/// the reduction itself (`Representative`); with BFS the model stores
+/// canonical states.
+pub fn explore_safety(
+    scenario: &Scenario,
+    strategy: Strategy,
+    threads: usize,
+    symmetry: bool,
+    timeout: Option<Duration>,
+) -> Exploration {
+    let mut model = AuthModel::new(scenario);
+    model.canonical = symmetry && strategy == Strategy::Bfs;
+    let cancel = model.cancel.clone();
+    let start = Instant::now();
+    let mut builder = model.checker().threads(threads.max(1));
+    if symmetry && strategy == Strategy::Dfs {
+        builder = builder.symmetry();
+    }
+    let run = |c: &dyn Checker<AuthModel>| {
+        let mut backoff = Backoff::new();
+        let mut stopped = false;
+        while !c.is_done() {
+            if timeout.is_some_and(|t| start.elapsed() >= t) {
+                cancel.store(true, Ordering::Relaxed);
+                stopped = true;
+            }
+            backoff.wait();
+        }
+        stopped
+    };
+    let (c, stopped): (Box<dyn Checker<AuthModel>>, bool) = match strategy {
+        Strategy::Bfs => {
+            let c = builder.spawn_bfs();
+            let stopped = run(&c);
+            (Box::new(c.join()), stopped)
+        }
+        Strategy::Dfs => {
+            let c = builder.spawn_dfs();
+            let stopped = run(&c);
+            (Box::new(c.join()), stopped)
+        }
+    };
+    Exploration {
+        states: c.state_count(),
+        unique_states: c.unique_state_count(),
+        max_depth: c.max_depth(),
+        elapsed: start.elapsed(),
+        complete: !stopped,
     }
 }

@@ -56,9 +56,52 @@ pub enum Command {
         after_help = "Example:\n  authrace init my-app.toml && authrace check my-app.toml --suggest"
     )]
     Init(InitArgs),
+    /// Measure: every scenario in models/, scaling series, symmetry, threads and a SPIN peer; writes docs/performance.md.
+    #[command(
+        after_help = "Example:\n  authrace bench --out docs/performance.md   # minutes; the table states which targets are met\n  authrace bench --quick                      # a smaller run, to standard output"
+    )]
+    Bench(BenchArgs),
+    /// One measured run (used by `bench`, one process per run): prints its numbers as JSON.
+    #[command(hide = true)]
+    Measure(MeasureArgs),
     /// Print the scenario format as a JSON Schema (for editors).
     #[command(after_help = "Example:\n  authrace schema > authrace.schema.json")]
     Schema,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Write the table here (Markdown) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Smaller series: seconds instead of minutes.
+    #[arg(long)]
+    pub quick: bool,
+    /// Stop any one run after this many seconds (it is reported as stopped).
+    #[arg(long, default_value_t = 120.0)]
+    pub timeout: f64,
+    /// The project folder (with models/ and bench/peers/).
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MeasureArgs {
+    pub scenario: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    #[arg(long)]
+    pub no_symmetry: bool,
+    /// Only stateright's safety exploration (no liveness graph, no traces).
+    #[arg(long)]
+    pub safety_only: bool,
+    /// Only the liveness graph's breadth-first build.
+    #[arg(long, conflicts_with = "safety_only")]
+    pub graph_only: bool,
+    #[arg(long)]
+    pub timeout: Option<f64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -149,9 +192,12 @@ pub struct CheckArgs {
     /// Exploration strategy (overrides the scenario's [check] strategy).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
-    /// Checker threads. With more than one, counterexamples are not guaranteed shortest.
+    /// Threads for stateright's safety exploration (the liveness graph is built on one more thread alongside). Counterexamples stay shortest with BFS: they are read off the breadth-first state graph.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Turn symmetry reduction off (every renaming of token and connection numbers explored separately); verdicts are the same, only to measure what the reduction saves.
+    #[arg(long)]
+    pub no_symmetry: bool,
     /// Depth bound (overrides the scenario's [check] max_depth).
     #[arg(long)]
     pub max_depth: Option<usize>,

@@ -76,9 +76,19 @@
 //!   boundary that retries); the real `useQuery` throws during render.
 //! * Concurrent token requests are answered independently: in-flight
 //!   request sharing (Better Auth's `pendingTokenRef`) is not modelled.
-//! * A counterexample is shortest when the check runs on one thread (the
-//!   default) with BFS.
+//! * A counterexample is shortest with BFS (the default), on any number of
+//!   threads: it is read off the breadth-first liveness graph. With DFS it is
+//!   the checker's path, cut at the first violating state.
+//! * States are told apart by fingerprints: stateright's 64-bit ones for
+//!   safety, 128-bit ones in the liveness graph (which keeps no states, only
+//!   what each state makes true). Two distinct states with equal
+//!   fingerprints would be merged; the chance is negligible at the sizes
+//!   checked (about n²/2⁶⁵ for stateright's, for n states) but not zero.
+//! * Symmetry reduction renames tokens, connections, queries and requests
+//!   to their ranks; identical component instances are one component with a
+//!   count. Both are exact (no behaviour is lost): see `docs/performance.md`.
 
+pub mod bench;
 pub mod check;
 pub mod conformance;
 pub mod diagram;

@@ -10,7 +10,6 @@
 //! progress), checked exactly with a backward search from the goal states.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hash};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -21,56 +20,141 @@ use crate::model::msg::user_name;
 use crate::model::{Action, AuthModel, State, is_success_for};
 use crate::properties::PropertyId;
 
-/// Limits for building the graph.
+/// Limits for building the graph, and how much of it to keep.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Limits<'a> {
     pub max_depth: Option<usize>,
     pub max_states: Option<usize>,
     /// Updated with the number of states found, for progress reports.
     pub progress: Option<&'a std::sync::atomic::AtomicUsize>,
+    /// Keep only what deciding properties needs: each state's [`fact`] bits
+    /// and the progress edges, not the states themselves nor the fault and
+    /// user-action edges (which diagrams need). States are then told apart
+    /// by a 128-bit fingerprint (hash compaction).
+    pub compact: bool,
 }
 
-/// The full reachable state graph of a model.
+/// What the checks read off a state, as bits: the graph keeps these, so a
+/// compact graph need not keep the states.
+pub mod fact {
+    use crate::properties::PropertyId;
+    /// The state violates safety property `p` (`AuthModel::holds` is false).
+    pub fn violates(p: PropertyId) -> u16 {
+        p.bit() as u16
+    }
+    /// The step into the state triggered safety property `p`.
+    pub fn triggered(p: PropertyId) -> u16 {
+        (p.bit() as u16) << 4
+    }
+    /// The liveness premise: the provider is signed in.
+    pub const PREMISE: u16 = 1 << 8;
+    /// [`super::authenticated_goal`] holds.
+    pub const AUTH_GOAL: u16 = 1 << 9;
+    /// [`super::results_goal`] holds.
+    pub const RESULTS_GOAL: u16 = 1 << 10;
+}
+
+/// The fact bits of one state.
+pub fn facts_of(model: &AuthModel, s: &State) -> u16 {
+    let mut f = 0;
+    for p in PropertyId::ALL {
+        if p.kind() == crate::properties::PropertyKind::Safety && !model.holds(p, s) {
+            f |= fact::violates(p);
+        }
+    }
+    f |= (s.triggered as u16 & 0xf) << 4;
+    if premise(s).is_some() {
+        f |= fact::PREMISE;
+    }
+    if authenticated_goal(s) {
+        f |= fact::AUTH_GOAL;
+    }
+    if results_goal(model, s) {
+        f |= fact::RESULTS_GOAL;
+    }
+    f
+}
+
+/// The reachable state graph of a model, explored breadth first: node ids
+/// are in BFS order, so the first node with some fact is a shallowest one.
 pub struct StateGraph {
+    /// Every edge, or only the progress edges of a compact graph; empty
+    /// until [`StateGraph::seal`] (which `build` calls unless compact).
     pub graph: DiGraph<(), Action, u32>,
+    /// Edges found by the exploration, in fixed-size chunks (no reallocation
+    /// doubles their memory), until `seal` moves them into `graph`.
+    pending: Vec<Vec<(u32, u32, Action)>>,
+    pending_edges: usize,
+    /// The fact bits of each node.
+    pub facts: Vec<u16>,
+    /// The states, unless the graph is compact.
     pub states: Vec<State>,
     /// BFS parent of each node (`None` for the initial state).
     pub parent: Vec<Option<(u32, Action)>>,
     pub depth: Vec<u32>,
+    /// The anomalies (model assumptions the run broke) seen in any state.
+    pub anomalies: std::collections::BTreeSet<String>,
     /// False when a limit stopped the exploration.
     pub complete: bool,
     /// Which limit stopped it.
     pub stopped_by: Option<&'static str>,
+    /// Edges explored (all of them, also in a compact graph).
     pub edges: usize,
+    compact: bool,
+}
+
+/// Finds node ids by state: exactly (states kept) or by fingerprint.
+struct Index {
+    hashers: (ahash::RandomState, ahash::RandomState),
+    exact: HashMap<u64, Vec<u32>>,
+    compact: HashMap<[u64; 2], u32, ahash::RandomState>,
+}
+
+impl Index {
+    fn new() -> Index {
+        // Fixed seeds: the same scenario explores the same graph every run.
+        Index {
+            hashers: (
+                ahash::RandomState::with_seeds(1, 2, 3, 4),
+                ahash::RandomState::with_seeds(5, 6, 7, 8),
+            ),
+            exact: HashMap::new(),
+            compact: HashMap::with_hasher(ahash::RandomState::with_seeds(9, 10, 11, 12)),
+        }
+    }
 }
 
 impl StateGraph {
     /// Explores the reachable graph breadth first.
     pub fn build(model: &AuthModel, limits: Limits<'_>) -> StateGraph {
-        // A fast, seeded hasher: equal hashes are confirmed by comparing states.
-        let hasher = ahash::RandomState::with_seeds(1, 2, 3, 4);
-        let mut index: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut index = Index::new();
         let mut g = StateGraph {
             graph: DiGraph::default(),
+            pending: Vec::new(),
+            pending_edges: 0,
+            facts: Vec::new(),
             states: Vec::new(),
             parent: Vec::new(),
             depth: Vec::new(),
+            anomalies: Default::default(),
             complete: true,
             stopped_by: None,
             edges: 0,
+            compact: limits.compact,
         };
-        let mut queue = VecDeque::new();
+        let mut queue: VecDeque<(u32, State)> = VecDeque::new();
         for s in model.init_states() {
-            let (id, _) = g.intern(&hasher, &mut index, s, None, 0);
-            queue.push_back(id);
+            if let (id, true) = g.intern(model, &mut index, &s, None, 0) {
+                queue.push_back((id, s));
+            }
         }
         let mut actions = Vec::new();
         let mut checked = 0usize;
-        while let Some(id) = queue.pop_front() {
+        while let Some((id, state)) = queue.pop_front() {
             checked += 1;
             if checked % 1024 == 0 {
                 if let Some(p) = limits.progress {
-                    p.store(g.states.len(), std::sync::atomic::Ordering::Relaxed);
+                    p.store(g.len(), std::sync::atomic::Ordering::Relaxed);
                 }
                 if model.cancelled() {
                     g.complete = false;
@@ -79,8 +163,8 @@ impl StateGraph {
                 }
             }
             let depth = g.depth[id as usize];
+            model.actions(&state, &mut actions);
             if limits.max_depth.is_some_and(|m| depth as usize >= m) {
-                model.actions(&g.states[id as usize], &mut actions);
                 if !actions.is_empty() {
                     g.complete = false;
                     g.stopped_by = Some("max-depth");
@@ -88,52 +172,108 @@ impl StateGraph {
                 actions.clear();
                 continue;
             }
-            let state = g.states[id as usize].clone();
-            model.actions(&state, &mut actions);
             for a in actions.drain(..) {
                 let Some(next) = model.next_state(&state, a) else {
                     continue;
                 };
-                let (nid, fresh) = g.intern(&hasher, &mut index, next, Some((id, a)), depth + 1);
-                g.graph
-                    .add_edge(NodeIndex::new(id as usize), NodeIndex::new(nid as usize), a);
                 g.edges += 1;
+                let (nid, fresh) = g.intern(model, &mut index, &next, Some((id, a)), depth + 1);
+                if !g.compact || Self::is_progress(&a) {
+                    g.push_edge(id, nid, a);
+                }
                 if fresh {
-                    queue.push_back(nid);
+                    queue.push_back((nid, next));
                 }
             }
-            if limits.max_states.is_some_and(|m| g.states.len() >= m) && !queue.is_empty() {
+            if limits.max_states.is_some_and(|m| g.len() >= m) && !queue.is_empty() {
                 g.complete = false;
                 g.stopped_by = Some("max-states");
                 break;
             }
         }
+        if !g.compact {
+            g.seal();
+        }
         g
     }
 
+    const CHUNK: usize = 1 << 16;
+
+    fn push_edge(&mut self, from: u32, to: u32, a: Action) {
+        if self.pending.last().is_none_or(|c| c.len() == Self::CHUNK) {
+            self.pending.push(Vec::with_capacity(Self::CHUNK));
+        }
+        self.pending
+            .last_mut()
+            .expect("a chunk was just pushed")
+            .push((from, to, a));
+        self.pending_edges += 1;
+    }
+
+    /// Moves the explored edges into `graph` (sized exactly, chunk by chunk,
+    /// so the two copies never coexist whole). Liveness needs it; a compact
+    /// graph is sealed by its user when memory allows (after the safety
+    /// checker's memory is freed).
+    pub fn seal(&mut self) {
+        if self.pending.is_empty() && self.graph.node_count() == self.len() {
+            return;
+        }
+        let mut graph = DiGraph::with_capacity(self.len(), self.pending_edges);
+        for _ in 0..self.len() {
+            graph.add_node(());
+        }
+        for chunk in std::mem::take(&mut self.pending) {
+            for (a, b, w) in chunk {
+                graph.add_edge(NodeIndex::new(a as usize), NodeIndex::new(b as usize), w);
+            }
+        }
+        self.graph = graph;
+        self.pending_edges = 0;
+    }
+
+    /// Number of states.
+    pub fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// Whether the graph has no state.
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+
+    /// The id of `s`, and whether it is new (then it was added).
     fn intern(
         &mut self,
-        hasher: &impl BuildHasher,
-        index: &mut HashMap<u64, Vec<u32>>,
-        s: State,
+        model: &AuthModel,
+        index: &mut Index,
+        s: &State,
         parent: Option<(u32, Action)>,
         depth: u32,
     ) -> (u32, bool) {
-        let mut h = hasher.build_hasher();
-        s.hash(&mut h);
-        let key = std::hash::Hasher::finish(&h);
-        let bucket = index.entry(key).or_default();
-        for &id in bucket.iter() {
-            if self.states[id as usize] == s {
-                return (id, false);
+        let id = self.facts.len() as u32;
+        if self.compact {
+            let a = index.hashers.0.hash_one(s);
+            let b = index.hashers.1.hash_one(s);
+            match index.compact.entry([a, b]) {
+                std::collections::hash_map::Entry::Occupied(o) => return (*o.get(), false),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(id);
+                }
             }
+        } else {
+            let bucket = index.exact.entry(index.hashers.0.hash_one(s)).or_default();
+            if let Some(&k) = bucket.iter().find(|&&k| self.states[k as usize] == *s) {
+                return (k, false);
+            }
+            bucket.push(id);
+            self.states.push(s.clone());
         }
-        let id = self.states.len() as u32;
-        bucket.push(id);
-        self.states.push(s);
+        self.facts.push(facts_of(model, s));
+        if let Some(a) = s.anomaly {
+            self.anomalies.insert(a.to_string());
+        }
         self.parent.push(parent);
         self.depth.push(depth);
-        self.graph.add_node(());
         (id, true)
     }
 
@@ -148,10 +288,25 @@ impl StateGraph {
         path
     }
 
-    /// A shortest path from the initial state to a state satisfying `pred`.
-    pub fn shortest_to(&self, pred: impl Fn(&State) -> bool) -> Option<Vec<Action>> {
+    /// The state of node `id`: kept, or replayed along its BFS path.
+    pub fn state(&self, model: &AuthModel, id: u32) -> State {
+        if let Some(s) = self.states.get(id as usize) {
+            return s.clone();
+        }
+        let mut s = model.init_state();
+        for a in self.path_to(id) {
+            s = model
+                .next_state(&s, a)
+                .expect("a path of the graph replays");
+        }
+        s
+    }
+
+    /// A shortest path from the initial state to a state whose facts
+    /// satisfy `pred`.
+    pub fn shortest_to(&self, pred: impl Fn(u16) -> bool) -> Option<Vec<Action>> {
         // Node ids are assigned in BFS order, so the first match is the shallowest.
-        let id = self.states.iter().position(pred)?;
+        let id = self.facts.iter().position(|&f| pred(f))?;
         Some(self.path_to(id as u32))
     }
 
@@ -186,7 +341,7 @@ impl StateGraph {
     /// cycle closes on).
     fn progress_path_to_stuck(&self, from: u32) -> (Vec<Action>, u32, bool) {
         let mut prev: HashMap<u32, (u32, Action)> = HashMap::new();
-        let mut seen = vec![false; self.states.len()];
+        let mut seen = vec![false; self.len()];
         let mut queue = VecDeque::from([from]);
         seen[from as usize] = true;
         let mut last = from;
@@ -280,20 +435,22 @@ pub fn results_goal(model: &AuthModel, s: &State) -> bool {
 
 /// Decides a liveness property on a complete graph.
 pub fn decide(model: &AuthModel, g: &StateGraph, p: PropertyId) -> LiveOutcome {
-    let goal: Vec<bool> = g
-        .states
-        .iter()
-        .map(|s| match p {
-            PropertyId::EventuallyAuthenticated => authenticated_goal(s),
-            PropertyId::EventuallyResults => results_goal(model, s),
-            _ => unreachable!("not a liveness property"),
-        })
-        .collect();
+    let bit = match p {
+        PropertyId::EventuallyAuthenticated => fact::AUTH_GOAL,
+        PropertyId::EventuallyResults => fact::RESULTS_GOAL,
+        _ => unreachable!("not a liveness property"),
+    };
+    assert_eq!(
+        g.graph.node_count(),
+        g.len(),
+        "liveness is decided on a sealed graph"
+    );
+    let goal: Vec<bool> = g.facts.iter().map(|&f| f & bit != 0).collect();
     let ok = g.can_reach(&goal);
     let mut any_premise = false;
     let mut worst: Option<u32> = None;
-    for (i, s) in g.states.iter().enumerate() {
-        if premise(s).is_none() {
+    for (i, &f) in g.facts.iter().enumerate() {
+        if f & fact::PREMISE == 0 {
             continue;
         }
         any_premise = true;
@@ -311,7 +468,7 @@ pub fn decide(model: &AuthModel, g: &StateGraph, p: PropertyId) -> LiveOutcome {
     let prefix = path.len();
     let (tail, stuck, quiescent) = g.progress_path_to_stuck(bad);
     path.extend(tail);
-    let reason = explain(model, &g.states[stuck as usize], p, quiescent);
+    let reason = explain(model, &g.state(model, stuck), p, quiescent);
     LiveOutcome::Violated {
         path,
         prefix,

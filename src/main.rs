@@ -85,6 +85,43 @@ fn run(cli: Cli) -> Result<u8> {
             );
             Ok(0)
         }
+        Command::Bench(args) => {
+            if !(args.timeout.is_finite() && args.timeout > 0.0) {
+                bail!("--timeout must be a positive number of seconds");
+            }
+            let md = authrace::bench::run(&authrace::bench::BenchOptions {
+                root: args.root.clone(),
+                quick: args.quick,
+                timeout_s: args.timeout,
+                verbose: std::io::stderr().is_terminal(),
+            })
+            .map_err(anyhow::Error::msg)?;
+            match &args.out {
+                Some(out) => std::fs::write(out, md)
+                    .with_context(|| format!("cannot write {}", out.display()))?,
+                None => print!("{md}"),
+            }
+            Ok(0)
+        }
+        Command::Measure(args) => {
+            let Some(scenario) = load_one(&args.scenario) else {
+                return Ok(EXIT_BAD_INPUT);
+            };
+            let spec = authrace::bench::MeasureSpec {
+                strategy: args.strategy.map(|s| match s {
+                    StrategyArg::Bfs => Strategy::Bfs,
+                    StrategyArg::Dfs => Strategy::Dfs,
+                }),
+                threads: args.threads,
+                no_symmetry: args.no_symmetry,
+                safety_only: args.safety_only,
+                graph_only: args.graph_only,
+                timeout_s: args.timeout,
+            };
+            let m = authrace::bench::measure(&args.scenario, &scenario, &spec);
+            println!("{}", serde_json::to_string(&m)?);
+            Ok(0)
+        }
         Command::Schema => {
             println!(
                 "{}",
@@ -138,6 +175,7 @@ fn run(cli: Cli) -> Result<u8> {
                 max_memory: args.max_memory,
                 interrupt: Some(interrupt_flag()),
                 progress: args.format == Format::Text && std::io::stderr().is_terminal(),
+                no_symmetry: args.no_symmetry,
             };
             let mut worst = Outcome::Ok;
             let mut reports = Vec::new();
@@ -210,8 +248,7 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
         (Verdict::Holds, _) => {
             let model = AuthModel::new(&scenario);
             let graph = StateGraph::build(&model, Limits::default());
-            let actions =
-                witness(&model, &graph, p).context("a property that holds has a witness")?;
+            let actions = witness(&graph, p).context("a property that holds has a witness")?;
             ("witness", trace::describe(&model, &actions).0)
         }
         (v, _) => {

@@ -7,6 +7,7 @@ mod conformance;
 mod docs;
 mod fuzz;
 mod keys;
+mod perf;
 mod pins;
 mod props;
 mod scenarios;

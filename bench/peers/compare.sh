@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Checks that seed.pml reaches exactly the states authrace's model reaches,
+# state for state, for both variants of the seed scenario.
+#
+# Usage: bench/peers/compare.sh
+#
+# Builds bench/peers/rust-dump against this checkout (in a temp dir; set
+# AUTHRACE_DUMP_TARGET to a directory to reuse its cargo build across runs),
+# dumps the Rust model's reachable states without canonicalization (RAW=1),
+# dumps seed.pml's with pan -DPRINTF, renders the Promela states in the Debug
+# format of the Rust State (compare_states.py) and compares the sets.
+# Prints one line per variant; exits non-zero on any difference.
+set -euo pipefail
+
+for tool in spin gcc cargo python3; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "compare.sh: $tool not found on PATH" >&2
+        exit 2
+    fi
+done
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/authrace-compare.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# The Rust side.
+cp -r "$here/rust-dump" "$work/rust-dump"
+sed -i "s|path = \"../../..\"|path = \"$repo\"|" "$work/rust-dump/Cargo.toml"
+cp "$repo/Cargo.lock" "$work/rust-dump/Cargo.lock"
+target="${AUTHRACE_DUMP_TARGET:-$work/target}"
+(cd "$work/rust-dump" && CARGO_TARGET_DIR="$target" cargo build --release --quiet --offline 2>"$work/cargo.log" ||
+    CARGO_TARGET_DIR="$target" cargo build --release --quiet) || {
+    cat "$work/cargo.log" >&2
+    exit 1
+}
+dump="$target/release/rust-dump"
+
+seed="$repo/models/seed-better-auth-ungated.toml"
+fixed="$work/seed-fixed.toml"
+sed -e 's/^gate = "none"/gate = "convex-auth"/' -e '/^\[expect\]/,$d' "$seed" >"$fixed"
+grep -q 'gate = "convex-auth"' "$fixed"
+
+status=0
+for variant in violating fixed; do
+    if [[ "$variant" == fixed ]]; then
+        toml="$fixed" flags="-DFIXED"
+    else
+        toml="$seed" flags="-DNOASSERT" # explore past the violations
+    fi
+    dir="$work/$variant"
+    mkdir -p "$dir"
+    RAW=1 "$dump" "$toml" >"$dir/rust.txt" 2>"$dir/rust.stats"
+    "$dump" "$toml" >/dev/null 2>"$dir/rust-canon.stats"
+    cp "$here/seed.pml" "$dir/seed.pml"
+    # shellcheck disable=SC2086
+    (cd "$dir" && spin -a -o2 -DDUMP $flags seed.pml >/dev/null && gcc -O2 -DSAFETY -DPRINTF -o pan pan.c &&
+        ./pan -w16 >spin.txt 2>&1)
+    stored="$(sed -n 's/^ *\([0-9][0-9]*\) states, stored.*/\1/p' "$dir/spin.txt")"
+    result="$(python3 "$here/compare_states.py" "$dir/spin.txt" "$dir/rust.txt")" || status=1
+    echo "variant=$variant spin_states_stored=$stored rust_raw[$(cat "$dir/rust.stats")] rust_canonical[$(cat "$dir/rust-canon.stats")] $result" |
+        tr -s ' '
+done
+exit "$status"

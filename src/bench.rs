@@ -1,0 +1,878 @@
+//! `authrace bench`: the performance table of `docs/performance.md`.
+//!
+//! Every measurement runs in a child process (`authrace measure`, hidden),
+//! so the peak memory it reports (`VmHWM` of `/proc/self/status`) is that
+//! one run's, and one run's allocations cannot slow the next. Wall times are
+//! those the child measures around the check (process start-up excluded).
+//! Nothing here asserts a time: the table states which targets were met on
+//! the machine it ran on, and should be read as ratios within one run.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{CheckOptions, check, explore_safety};
+use crate::scenario::{Scenario, Strategy};
+
+/// One measured run, as `authrace measure` prints it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Measure {
+    /// Transitions the safety checker generated (with repeats).
+    pub states: usize,
+    pub unique_states: usize,
+    pub max_depth: usize,
+    /// Nodes of the liveness graph (0 with `--safety-only`).
+    pub graph_states: usize,
+    /// Wall time of the check, in milliseconds.
+    pub ms: f64,
+    /// Peak resident memory of the process, in bytes (0 if unknown).
+    pub peak_rss: u64,
+    pub complete: bool,
+    /// Verdict of each property (empty with `--safety-only`).
+    pub verdicts: Vec<(String, String)>,
+}
+
+impl Measure {
+    pub fn rate(&self) -> f64 {
+        if self.ms <= 0.0 {
+            0.0
+        } else {
+            self.unique_states as f64 / (self.ms / 1e3)
+        }
+    }
+}
+
+/// How `authrace measure` runs one scenario.
+#[derive(Clone, Debug, Default)]
+pub struct MeasureSpec {
+    pub strategy: Option<Strategy>,
+    pub threads: usize,
+    pub no_symmetry: bool,
+    /// Only stateright's safety exploration: no liveness graph, no traces.
+    pub safety_only: bool,
+    /// Only the liveness graph's breadth-first build (compact, sealed).
+    pub graph_only: bool,
+    pub timeout_s: Option<f64>,
+}
+
+impl MeasureSpec {
+    fn args(&self) -> Vec<String> {
+        let mut a = vec!["--threads".to_string(), self.threads.max(1).to_string()];
+        if let Some(s) = self.strategy {
+            a.push("--strategy".into());
+            a.push(match s {
+                Strategy::Bfs => "bfs".into(),
+                Strategy::Dfs => "dfs".into(),
+            });
+        }
+        if self.no_symmetry {
+            a.push("--no-symmetry".into());
+        }
+        if self.safety_only {
+            a.push("--safety-only".into());
+        }
+        if self.graph_only {
+            a.push("--graph-only".into());
+        }
+        if let Some(t) = self.timeout_s {
+            a.push("--timeout".into());
+            a.push(t.to_string());
+        }
+        a
+    }
+}
+
+/// Peak resident memory of this process (`VmHWM`), in bytes.
+pub fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The body of `authrace measure`: runs one check in this process.
+pub fn measure(path: &Path, scenario: &Scenario, spec: &MeasureSpec) -> Measure {
+    let timeout = spec.timeout_s.map(std::time::Duration::from_secs_f64);
+    if spec.graph_only {
+        let mut model = crate::model::AuthModel::new(scenario);
+        model.canonical = !spec.no_symmetry;
+        let cancel = model.cancel.clone();
+        let t = Instant::now();
+        let graph = std::thread::scope(|scope| {
+            let h = scope.spawn(|| {
+                let mut g = crate::liveness::StateGraph::build(
+                    &model,
+                    crate::liveness::Limits {
+                        compact: true,
+                        ..Default::default()
+                    },
+                );
+                g.seal();
+                g
+            });
+            while !h.is_finished() {
+                if timeout.is_some_and(|d| t.elapsed() >= d) {
+                    cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            h.join().expect("the graph builder does not panic")
+        });
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        return Measure {
+            states: graph.edges + 1,
+            unique_states: graph.len(),
+            max_depth: graph.depth.iter().max().map_or(0, |d| *d as usize + 1),
+            graph_states: graph.len(),
+            ms,
+            peak_rss: peak_rss(),
+            complete: graph.complete,
+            verdicts: Vec::new(),
+        };
+    }
+    if spec.safety_only {
+        let e = explore_safety(
+            scenario,
+            spec.strategy.unwrap_or(scenario.check.strategy),
+            spec.threads,
+            !spec.no_symmetry,
+            timeout,
+        );
+        return Measure {
+            states: e.states,
+            unique_states: e.unique_states,
+            max_depth: e.max_depth,
+            graph_states: 0,
+            ms: e.elapsed.as_secs_f64() * 1e3,
+            peak_rss: peak_rss(),
+            complete: e.complete,
+            verdicts: Vec::new(),
+        };
+    }
+    let opts = CheckOptions {
+        strategy: spec.strategy,
+        threads: spec.threads,
+        timeout,
+        no_symmetry: spec.no_symmetry,
+        ..CheckOptions::default()
+    };
+    let t = Instant::now();
+    let r = check(path, scenario, &opts);
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    Measure {
+        states: r.stats.states,
+        unique_states: r.stats.unique_states,
+        max_depth: r.stats.max_depth,
+        graph_states: r.stats.graph_states,
+        ms,
+        peak_rss: peak_rss(),
+        complete: r.complete,
+        verdicts: r
+            .properties
+            .iter()
+            .map(|p| (p.id.to_string(), p.verdict.to_string()))
+            .collect(),
+    }
+}
+
+/// Options of `authrace bench`.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// The project root (with `models/` and `bench/peers/`).
+    pub root: PathBuf,
+    /// Fewer and smaller series (seconds instead of minutes).
+    pub quick: bool,
+    /// Seconds after which one measured run is stopped (reported incomplete).
+    pub timeout_s: f64,
+    /// Print each row on standard error as it is measured.
+    pub verbose: bool,
+}
+
+/// Runs `authrace measure` in a child process.
+fn run_child(exe: &Path, file: &Path, spec: &MeasureSpec) -> Result<Measure, String> {
+    let out = Command::new(exe)
+        .arg("measure")
+        .arg(file)
+        .args(spec.args())
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "measuring {} failed: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("bad measure output: {e}"))
+}
+
+fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            scenario_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+/// The scenario of the scale target: `instances` identical components
+/// gated on `useConvexAuth()`, a Clerk session signed in at load, sign-out
+/// and sign-in enabled, and the given fault budgets.
+pub fn scale_scenario(instances: u32, faults: &[(&str, u32)], distinct: u32) -> String {
+    let mut s = format!(
+        "name = \"scale: {instances} x List, {distinct} distinct, {}\"\n[provider]\nkind = \"clerk\"\nat_load = \"signed-in\"\nsign_out = true\nsign_in = true\n[faults]\n",
+        faults
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    for (k, v) in faults {
+        let _ = writeln!(s, "{k} = {v}");
+    }
+    for d in 0..distinct.max(1) {
+        let _ = write!(
+            s,
+            "[[function]]\nname = \"q:list{d}\"\nauth = \"required\"\n[[component]]\nname = \"List{d}\"\nquery = \"q:list{d}\"\ngate = \"convex-auth\"\ninstances = {instances}\n"
+        );
+    }
+    s
+}
+
+/// The budgets of the scale target: 2 socket drops, 1 refresh, 1 rejection.
+pub const TARGET_FAULTS: [(&str, u32); 3] =
+    [("socket_drops", 2), ("refreshes", 1), ("reject_tokens", 1)];
+
+fn mib(b: u64) -> String {
+    if b == 0 {
+        "?".into()
+    } else {
+        format!("{:.0}", b as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// A duration given in milliseconds, with its unit.
+fn fmt_ms(ms: f64) -> String {
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1e3)
+    }
+}
+
+fn cell_unique(m: &Measure) -> String {
+    if m.complete {
+        m.unique_states.to_string()
+    } else {
+        format!("> {} (stopped)", m.unique_states)
+    }
+}
+
+/// A peer tool's result, from `bench/peers/run.sh`.
+#[derive(Clone, Debug, Default)]
+struct Peer {
+    variant: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Peer {
+    fn get(&self, k: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn run_peers(root: &Path) -> Result<Vec<Peer>, String> {
+    let script = root.join("bench/peers/run.sh");
+    if !script.exists() {
+        return Err(format!("{} is missing", script.display()));
+    }
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let mut peers = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let fields: Vec<(String, String)> = line
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if let Some((_, v)) = fields.iter().find(|(k, _)| k == "variant") {
+            peers.push(Peer {
+                variant: v.clone(),
+                fields,
+            });
+        }
+    }
+    Ok(peers)
+}
+
+/// A target and whether this run met it.
+struct Target {
+    what: String,
+    measured: String,
+    met: bool,
+}
+
+/// Runs the whole benchmark and returns `docs/performance.md`.
+pub fn run(opts: &BenchOptions) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let tmp = std::env::temp_dir().join(format!("authrace-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    let result = run_in(opts, &exe, &tmp);
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn run_in(opts: &BenchOptions, exe: &Path, tmp: &Path) -> Result<String, String> {
+    let root = &opts.root;
+    let say = |what: &str| {
+        if opts.verbose {
+            eprintln!("bench: {what}");
+        }
+    };
+    let timeout = Some(opts.timeout_s);
+    let default = MeasureSpec {
+        threads: 1,
+        timeout_s: timeout,
+        ..MeasureSpec::default()
+    };
+    let mut n = 0usize;
+    let mut write_scenario = |text: &str| -> Result<PathBuf, String> {
+        n += 1;
+        let p = tmp.join(format!("s{n}.toml"));
+        std::fs::write(&p, text).map_err(|e| e.to_string())?;
+        Ok(p)
+    };
+    let mut targets: Vec<Target> = Vec::new();
+    let mut md = String::new();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let _ = writeln!(
+        md,
+        "# Performance\n\n<!-- Generated by `authrace bench --out docs/performance.md`; do not edit. -->\n\n\
+Measured by `authrace bench` on this machine: {cores} cores, {profile} build, stateright 0.31. \
+Each row is one run in its own process (`authrace measure`), so *peak memory* is that run's \
+peak resident set (`VmHWM`), process start-up included, and *wall time* is measured around the \
+check alone. The machine is shared: read ratios within one table, not absolute numbers. \
+A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
+        opts.timeout_s
+    );
+
+    // --- every scenario in models/ ---
+    say("models/");
+    let mut files = Vec::new();
+    scenario_files(&root.join("models"), &mut files);
+    let _ = writeln!(
+        md,
+        "## Every scenario in `models/`\n\n`authrace check` with its defaults (BFS, one checker thread, symmetry on; the liveness graph is built alongside on a second thread). *states* counts transitions the safety checker generated, *unique* the distinct states it stored.\n\n\
+| scenario | states | unique | depth | wall | unique/s | peak MiB |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut seed: Option<Measure> = None;
+    let mut slowest = (0.0f64, String::new());
+    let mut sum_ms = 0.0;
+    for f in &files {
+        let m = run_child(exe, f, &default)?;
+        let rel = f.strip_prefix(root).unwrap_or(f).display().to_string();
+        let _ = writeln!(
+            md,
+            "| `{rel}` | {} | {} | {} | {} | {:.0} | {} |",
+            m.states,
+            cell_unique(&m),
+            m.max_depth,
+            fmt_ms(m.ms),
+            m.rate(),
+            mib(m.peak_rss)
+        );
+        sum_ms += m.ms;
+        if m.ms > slowest.0 {
+            slowest = (m.ms, rel.clone());
+        }
+        if rel == "models/seed-better-auth-ungated.toml" {
+            seed = Some(m);
+        }
+    }
+    // The folder in one process, as a user runs it.
+    let t = Instant::now();
+    let status = Command::new(exe)
+        .args(["check", "--format", "json"])
+        .arg(root.join("models"))
+        .output()
+        .map_err(|e| e.to_string())?;
+    let folder_s = t.elapsed().as_secs_f64();
+    let folder_ok = matches!(status.status.code(), Some(0) | Some(1));
+    let _ = writeln!(
+        md,
+        "\n{} scenarios; sum of the rows {:.1} s; `authrace check models/` in one process (start-up, loading and output included): {folder_s:.1} s.\n",
+        files.len(),
+        sum_ms / 1e3
+    );
+    if let Some(s) = &seed {
+        targets.push(Target {
+            what: "the seed scenario decided in under 100 ms".into(),
+            measured: fmt_ms(s.ms),
+            met: s.ms < 100.0,
+        });
+    }
+    targets.push(Target {
+        what: "every scenario in `models/` in under 5 s".into(),
+        measured: format!("slowest {} (`{}`)", fmt_ms(slowest.0), slowest.1),
+        met: slowest.0 < 5000.0,
+    });
+    targets.push(Target {
+        what: "the whole folder in under 60 s".into(),
+        measured: format!("{folder_s:.1} s"),
+        met: folder_ok && folder_s < 60.0,
+    });
+
+    // --- the scale target ---
+    say("scale target");
+    // With --quick, a smaller stand-in (1 drop) and no verdict on the target.
+    let target_faults: &[(&str, u32)] = if opts.quick {
+        &[("socket_drops", 1)]
+    } else {
+        &TARGET_FAULTS
+    };
+    let target_file = write_scenario(&scale_scenario(3, target_faults, 1))?;
+    let big = run_child(exe, &target_file, &default)?;
+    let _ = writeln!(
+        md,
+        "## The scale target\n\n3 identical components gated on `useConvexAuth()`, a Clerk session signed in at load, sign-out and sign-in enabled, {} (`bench::scale_scenario`).\n\n\
+| run | states | unique | liveness graph | depth | wall | unique/s | peak MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n| `check` (BFS, 1 thread) | {} | {} | {} | {} | {} | {:.0} | {} |",
+        if opts.quick {
+            "1 socket drop (a `--quick` stand-in: the target has 2 drops, 1 refresh, 1 rejection)"
+        } else {
+            "2 socket drops, 1 refresh, 1 rejection"
+        },
+        big.states,
+        cell_unique(&big),
+        big.graph_states,
+        big.max_depth,
+        fmt_ms(big.ms),
+        big.rate(),
+        mib(big.peak_rss)
+    );
+    let big2 = run_child(
+        exe,
+        &target_file,
+        &MeasureSpec {
+            threads: 2,
+            ..default.clone()
+        },
+    )?;
+    let _ = writeln!(
+        md,
+        "| `check --threads 2` | {} | {} | {} | {} | {} | {:.0} | {} |",
+        big2.states,
+        cell_unique(&big2),
+        big2.graph_states,
+        big2.max_depth,
+        fmt_ms(big2.ms),
+        big2.rate(),
+        mib(big2.peak_rss)
+    );
+    let mut safety_rows = Vec::new();
+    for threads in [1, 2] {
+        let m = run_child(
+            exe,
+            &target_file,
+            &MeasureSpec {
+                threads,
+                safety_only: true,
+                ..default.clone()
+            },
+        )?;
+        let _ = writeln!(
+            md,
+            "| stateright BFS alone, {threads} thread{} | {} | {} | - | {} | {} | {:.0} | {} |",
+            if threads > 1 { "s" } else { "" },
+            m.states,
+            cell_unique(&m),
+            m.max_depth,
+            fmt_ms(m.ms),
+            m.rate(),
+            mib(m.peak_rss)
+        );
+        safety_rows.push(m);
+    }
+    let g = run_child(
+        exe,
+        &target_file,
+        &MeasureSpec {
+            graph_only: true,
+            ..default.clone()
+        },
+    )?;
+    let _ = writeln!(
+        md,
+        "| liveness graph alone (compact BFS, 1 thread) | {} | {} | {} | {} | {} | {:.0} | {} |",
+        g.states,
+        cell_unique(&g),
+        g.graph_states,
+        g.max_depth,
+        fmt_ms(g.ms),
+        g.rate(),
+        mib(g.peak_rss)
+    );
+    let _ = writeln!(
+        md,
+        "\nSpeed-up of `--threads 2` over one thread: {:.2}x for the whole check, {:.2}x for stateright's exploration alone. \
+A check runs stateright's safety exploration and the liveness graph's breadth-first build at the same time, one thread each, so with one checker thread it already uses both cores; a second checker thread competes with the graph builder for them.\n",
+        big.ms / big2.ms.max(1e-9),
+        safety_rows[0].ms / safety_rows[1].ms.max(1e-9)
+    );
+    let gib = big.peak_rss as f64 / (1024.0 * 1024.0 * 1024.0);
+    if !opts.quick {
+        targets.push(Target {
+        what: "3 identical components, 2 drops, 1 refresh, 1 rejection, sign-out and sign-in: under 60 s".into(),
+        measured: format!("{:.1} s", big.ms / 1e3),
+        met: big.complete && big.ms < 60_000.0,
+    });
+        targets.push(Target {
+            what: "... and under 2 GiB".into(),
+            measured: format!("{gib:.2} GiB"),
+            met: big.complete && big.peak_rss > 0 && gib < 2.0,
+        });
+    }
+
+    // --- single-threaded rate ---
+    say("rate");
+    let seed_file = root.join("models/seed-better-auth-ungated.toml");
+    let seed_rate = run_child(
+        exe,
+        &seed_file,
+        &MeasureSpec {
+            safety_only: true,
+            ..default.clone()
+        },
+    )?;
+    let _ = writeln!(
+        md,
+        "## Single-threaded rate\n\nOne thread, no other work in the process:\n\n| explorer | model | unique | wall | unique/s |\n|---|---|---:|---:|---:|\n| stateright BFS | seed (`models/seed-better-auth-ungated.toml`) | {} | {} | {:.0} |\n| stateright BFS | scale target | {} | {} | {:.0} |\n| liveness graph BFS | scale target | {} | {} | {:.0} |\n\n\
+The seed has {} states: its rate is dominated by starting the checker's threads and says little. \
+The scale target is the same actors with fault budgets and user actions, and is the meaningful rate. \
+Each unique state of this model has about {:.1} successors, each a copy of a {}-byte state, one step of the actors, a canonical renaming and a fingerprint; \
+stateright's BFS adds, per successor, a copy of the path of action indices that leads to it and an insert into a concurrent map, and evaluates eight property closures per state \
+(four `always`, four `sometimes` vacuity witnesses). A profile (`perf`) puts most of the time in that bookkeeping, in moving states and in hashing, not in the actors' steps.\n",
+        seed_rate.unique_states,
+        fmt_ms(seed_rate.ms),
+        seed_rate.rate(),
+        safety_rows[0].unique_states,
+        fmt_ms(safety_rows[0].ms),
+        safety_rows[0].rate(),
+        g.unique_states,
+        fmt_ms(g.ms),
+        g.rate(),
+        seed_rate.unique_states,
+        safety_rows[0].states as f64 / safety_rows[0].unique_states.max(1) as f64,
+        std::mem::size_of::<crate::model::State>()
+    );
+    targets.push(Target {
+        what: "at least 300,000 unique states per second single-threaded".into(),
+        measured: format!(
+            "{:.0}/s (stateright) and {:.0}/s (liveness graph) on the scale target, {:.0}/s on the seed",
+            safety_rows[0].rate(),
+            g.rate(),
+            seed_rate.rate()
+        ),
+        met: safety_rows[0].rate() >= 300_000.0,
+    });
+
+    // --- symmetry ---
+    say("symmetry");
+    let _ = writeln!(
+        md,
+        "## Symmetry\n\nTwo symmetries, reduced in two ways:\n\n\
+* **Identical component instances** (`instances = N`) are one component with N mounted instances: React renders and commits them together, \
+they subscribe to the same query (the client's query set holds it once, with N subscribers), and no step can tell them apart. \
+The model keeps one gate state for all of them, which is the counter abstraction of the instances: a state records how many are mounted, not which. \
+Unique states are the same for every N (below), so they grow neither factorially nor polynomially in N: they are constant.\n\
+* **Names**: token issue numbers, connection ids, query ids, request ids and the `fetchAccessToken` generation are only compared for equality and order. \
+Each state is stored with every name replaced by its rank among the names of its kind (`model::canon`). \
+With BFS the model stores canonical states (so the liveness graph and shortest traces see the reduced space); with DFS, stateright's own `symmetry()` applies the same function through `Representative`, exploring concrete states and storing representatives. \
+`--no-symmetry` turns it off.\n\n\
+| scenario | unique, BFS, symmetry | unique, BFS, `--no-symmetry` | unique, DFS + `Representative` | reduction |\n|---|---:|---:|---:|---:|"
+    );
+    let sym_cases: Vec<(String, PathBuf)> = {
+        let mut v = vec![("seed".to_string(), seed_file.clone())];
+        let mid = if opts.quick {
+            scale_scenario(3, &[("socket_drops", 1)], 1)
+        } else {
+            scale_scenario(
+                3,
+                &[("socket_drops", 1), ("refreshes", 1), ("reject_tokens", 1)],
+                1,
+            )
+        };
+        v.push((
+            if opts.quick {
+                "3 x List, 1 drop".into()
+            } else {
+                "3 x List, 1 drop, 1 refresh, 1 rejection".into()
+            },
+            write_scenario(&mid)?,
+        ));
+        if !opts.quick {
+            v.push(("scale target".into(), target_file.clone()));
+        }
+        v
+    };
+    for (name, f) in &sym_cases {
+        let on = run_child(
+            exe,
+            f,
+            &MeasureSpec {
+                safety_only: true,
+                ..default.clone()
+            },
+        )?;
+        let off = run_child(
+            exe,
+            f,
+            &MeasureSpec {
+                safety_only: true,
+                no_symmetry: true,
+                ..default.clone()
+            },
+        )?;
+        let dfs = run_child(
+            exe,
+            f,
+            &MeasureSpec {
+                safety_only: true,
+                strategy: Some(Strategy::Dfs),
+                ..default.clone()
+            },
+        )?;
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {:.2}x |",
+            cell_unique(&on),
+            cell_unique(&off),
+            cell_unique(&dfs),
+            off.unique_states as f64 / on.unique_states.max(1) as f64
+        );
+    }
+
+    // --- scaling: instances ---
+    say("scaling: instances");
+    let inst_faults: &[(&str, u32)] = if opts.quick {
+        &[("socket_drops", 1)]
+    } else {
+        &[("socket_drops", 1), ("refreshes", 1), ("reject_tokens", 1)]
+    };
+    let max_inst = if opts.quick { 3 } else { 6 };
+    let _ = writeln!(
+        md,
+        "\n## Scaling in identical components\n\nN identical components gated on `useConvexAuth()` (faults: {}; Clerk, signed in at load, sign-out and sign-in).\n\n| N | unique | unique, `--no-symmetry` | wall | peak MiB |\n|---:|---:|---:|---:|---:|",
+        inst_faults
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut inst_unique = Vec::new();
+    for n in 1..=max_inst {
+        let f = write_scenario(&scale_scenario(n, inst_faults, 1))?;
+        let m = run_child(exe, &f, &default)?;
+        let off = run_child(
+            exe,
+            &f,
+            &MeasureSpec {
+                safety_only: true,
+                no_symmetry: true,
+                ..default.clone()
+            },
+        )?;
+        let _ = writeln!(
+            md,
+            "| {n} | {} | {} | {} | {} |",
+            cell_unique(&m),
+            cell_unique(&off),
+            fmt_ms(m.ms),
+            mib(m.peak_rss)
+        );
+        inst_unique.push(m.unique_states);
+    }
+    // Distinct components, for contrast: these are not symmetric.
+    let max_distinct = if opts.quick { 2 } else { 3 };
+    let _ = writeln!(
+        md,
+        "\nFor contrast, N *distinct* components (each its own required function, same gate, faults: socket_drops = 1), which no symmetry relates:\n\n| N | unique | wall | peak MiB |\n|---:|---:|---:|---:|"
+    );
+    for d in 1..=max_distinct {
+        let f = write_scenario(&scale_scenario(1, &[("socket_drops", 1)], d))?;
+        let m = run_child(exe, &f, &default)?;
+        let _ = writeln!(
+            md,
+            "| {d} | {} | {} | {} |",
+            cell_unique(&m),
+            fmt_ms(m.ms),
+            mib(m.peak_rss)
+        );
+    }
+    let flat = inst_unique.windows(2).all(|w| w[0] == w[1]);
+    targets.push(Target {
+        what: "with symmetry, unique states grow polynomially in identical components".into(),
+        measured: if flat {
+            format!(
+                "constant: {} unique states for N = 1..{max_inst}",
+                inst_unique[0]
+            )
+        } else {
+            format!("{inst_unique:?} for N = 1..{max_inst}")
+        },
+        met: inst_unique
+            .iter()
+            .enumerate()
+            .all(|(i, &u)| u <= inst_unique[0] * (i + 1) * (i + 1)),
+    });
+
+    // --- scaling: fault budgets ---
+    say("scaling: budgets");
+    let max_budget = if opts.quick { 1 } else { 3 };
+    let _ = writeln!(
+        md,
+        "\n## Scaling in fault budgets\n\nOne component gated on `useConvexAuth()`, Clerk signed in at load, sign-out and sign-in; one budget raised at a time, the others 0. Unique states (wall time).\n\n| budget | {} |\n|---|{}",
+        (0..=max_budget)
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---:|".repeat(max_budget as usize + 1)
+    );
+    for key in [
+        "socket_drops",
+        "refreshes",
+        "expiries",
+        "reject_tokens",
+        "transient_null",
+    ] {
+        let mut cells = Vec::new();
+        for b in 0..=max_budget {
+            let f = write_scenario(&scale_scenario(1, &[(key, b)], 1))?;
+            let m = run_child(exe, &f, &default)?;
+            cells.push(format!("{} ({})", cell_unique(&m), fmt_ms(m.ms)));
+        }
+        let _ = writeln!(md, "| `{key}` | {} |", cells.join(" | "));
+    }
+
+    // --- compact state ---
+    let _ = writeln!(
+        md,
+        "\n## State size\n\n`size_of::<State>()` = {} bytes: small integers and enums, inline vectors (no heap allocation) for connections, frames in flight, queries and token fetches; the scenario (functions, components, provider behaviour) is shared immutable data in the model, not in the state. \
+The liveness graph keeps no states: per state, 2 bytes of facts (which properties it violates or triggers, whether the liveness premise and goals hold), its BFS parent and depth, a 128-bit fingerprint in the index, and its progress edges. \
+On the scale target that is {:.0} bytes of peak memory per unique state, both explorations included.\n",
+        std::mem::size_of::<crate::model::State>(),
+        big.peak_rss as f64 / big.unique_states.max(1) as f64
+    );
+
+    // --- peers ---
+    say("peers");
+    let _ = writeln!(
+        md,
+        "## Peer comparison: SPIN\n\n`bench/peers/seed.pml` is a Promela port of the seed scenario's model (provider, client, one component, server, network; the same abstraction, each model action one atomic Promela step), verified by SPIN (`spin -a`, `gcc -O2`, `./pan`); `bench/peers/README.md` explains the port. Both tools run here, in this benchmark.\n"
+    );
+    match run_peers(root) {
+        Err(e) => {
+            let _ = writeln!(md, "Not measured in this run: {e}.\n");
+        }
+        Ok(peers) => {
+            let seed_text = std::fs::read_to_string(&seed_file).map_err(|e| e.to_string())?;
+            let fixed_text = seed_text
+                .replace("gate = \"none\"", "gate = \"convex-auth\"")
+                .split("[expect]")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let fixed_file = write_scenario(&fixed_text)?;
+            let _ = writeln!(
+                md,
+                "| variant | authrace unique | SPIN states stored | authrace | SPIN pan | SPIN total (spin -a, gcc, pan) | violation found (authrace / SPIN) |\n|---|---:|---:|---:|---:|---:|---|"
+            );
+            for p in &peers {
+                let file = if p.variant == "fixed" {
+                    &fixed_file
+                } else {
+                    &seed_file
+                };
+                let m = run_child(exe, file, &default)?;
+                let violated = m
+                    .verdicts
+                    .iter()
+                    .any(|(id, v)| id == "query-runs-authenticated" && v == "violated");
+                let sec = |k: &str| {
+                    p.get(k)
+                        .and_then(|v| v.parse::<f64>().ok())
+                        .map_or("?".to_string(), |s| fmt_ms(s * 1e3))
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {} | {} | {} | {} | {} / {} |",
+                    p.variant,
+                    m.unique_states,
+                    p.get("states_stored").unwrap_or("?"),
+                    fmt_ms(m.ms),
+                    sec("pan_seconds"),
+                    sec("total_seconds"),
+                    if violated { "yes" } else { "no" },
+                    match p.get("errors") {
+                        Some("0") => "no",
+                        Some(_) => "yes",
+                        None => "?",
+                    }
+                );
+            }
+            let _ = writeln!(
+                md,
+                "\n*violating* is SPIN's default run, which stops at the first assertion that fails (its state count is how far it got); *violating-full* explores everything (`pan -c0`), like authrace does. \
+The counts are compared state by state by `bench/peers/compare.sh`, and any difference is explained in `bench/peers/README.md`. \
+SPIN's total includes generating and compiling the verifier (`spin -a`, `gcc -O2`), which dominates on a model this small.\n"
+            );
+        }
+    }
+
+    // --- targets ---
+    let _ = writeln!(
+        md,
+        "## Targets\n\n| target | measured | met |\n|---|---|---|"
+    );
+    for t in &targets {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            t.what,
+            t.measured,
+            if t.met { "yes" } else { "**no**" }
+        );
+    }
+    Ok(md)
+}
