@@ -195,22 +195,27 @@ pub struct BenchOptions {
     pub verbose: bool,
 }
 
-/// Runs `authrace measure` in a child process.
-fn run_child(exe: &Path, file: &Path, spec: &MeasureSpec) -> Result<Measure, String> {
-    let out = Command::new(exe)
-        .arg("measure")
-        .arg(file)
-        .args(spec.args())
+/// Runs `cmd` to completion; its standard output, or what went wrong.
+fn stdout_of(cmd: &mut Command, what: &str) -> Result<Vec<u8>, String> {
+    let out = cmd
         .output()
-        .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "measuring {} failed: {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
+            "{what} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    serde_json::from_slice(&out.stdout).map_err(|e| format!("bad measure output: {e}"))
+    Ok(out.stdout)
+}
+
+/// Runs `authrace measure` in a child process.
+fn run_child(exe: &Path, file: &Path, spec: &MeasureSpec) -> Result<Measure, String> {
+    let out = stdout_of(
+        Command::new(exe).arg("measure").arg(file).args(spec.args()),
+        &format!("authrace measure {}", file.display()),
+    )?;
+    serde_json::from_slice(&out).map_err(|e| format!("bad measure output: {e}"))
 }
 
 fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -304,19 +309,12 @@ fn run_peers(root: &Path) -> Result<Vec<Peer>, String> {
     if !script.exists() {
         return Err(format!("{} is missing", script.display()));
     }
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} failed: {}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
+    let out = stdout_of(
+        Command::new("bash").arg(&script),
+        &script.display().to_string(),
+    )?;
     let mut peers = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in String::from_utf8_lossy(&out).lines() {
         let fields: Vec<(String, String)> = line
             .split_whitespace()
             .filter_map(|kv| kv.split_once('='))

@@ -92,7 +92,8 @@ pub struct StateGraph {
     /// BFS parent of each node (`None` for the initial state).
     pub parent: Vec<Option<(u32, Action)>>,
     pub depth: Vec<u32>,
-    /// The anomalies (model assumptions the run broke) seen in any state.
+    /// The anomalies (points where the real client would throw, see
+    /// `model::Anomaly`) reached in any state.
     pub anomalies: std::collections::BTreeSet<String>,
     /// False when a limit stopped the exploration.
     pub complete: bool,
