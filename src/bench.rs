@@ -390,6 +390,12 @@ A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
     say("models/");
     let mut files = Vec::new();
     scenario_files(&root.join("models"), &mut files);
+    if files.is_empty() {
+        return Err(format!(
+            "no scenario files under {}; run from the project folder or pass --root",
+            root.join("models").display()
+        ));
+    }
     let _ = writeln!(
         md,
         "## Every scenario in `models/`\n\n`authrace check` with its defaults (BFS, one checker thread, symmetry on; the liveness graph is built alongside on a second thread). *states* counts transitions the safety checker generated, *unique* the distinct states it stored.\n\n\

@@ -230,3 +230,15 @@ fn performance_doc_matches_the_current_model() {
     }
     assert!(doc.contains("## Peer comparison: SPIN"));
 }
+
+#[test]
+fn bench_without_scenarios_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
+        .args(["bench", "--quick", "--root", "no-such-folder"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no scenario files under"), "{err}");
+}
