@@ -239,11 +239,7 @@ fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn scale_scenario(instances: u32, faults: &[(&str, u32)], distinct: u32) -> String {
     let mut s = format!(
         "name = \"scale: {instances} x List, {distinct} distinct, {}\"\n[provider]\nkind = \"clerk\"\nat_load = \"signed-in\"\nsign_out = true\nsign_in = true\n[faults]\n",
-        faults
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        budgets_text(faults)
     );
     for (k, v) in faults {
         let _ = writeln!(s, "{k} = {v}");
@@ -255,6 +251,15 @@ pub fn scale_scenario(instances: u32, faults: &[(&str, u32)], distinct: u32) -> 
         );
     }
     s
+}
+
+/// Fault budgets as a person reads them: `socket_drops = 1, refreshes = 1`.
+fn budgets_text(faults: &[(&str, u32)]) -> String {
+    faults
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The budgets of the scale target: 2 socket drops, 1 refresh, 1 rejection.
@@ -700,11 +705,7 @@ With BFS the model stores canonical states (so the liveness graph and shortest t
     let _ = writeln!(
         md,
         "\n## Scaling in identical components\n\nN identical components gated on `useConvexAuth()` (faults: {}; Clerk, signed in at load, sign-out and sign-in).\n\n| N | unique | unique, `--no-symmetry` | wall | peak MiB |\n|---:|---:|---:|---:|---:|",
-        inst_faults
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        budgets_text(inst_faults)
     );
     let mut inst_unique = Vec::new();
     for n in 1..=max_inst {
