@@ -795,7 +795,7 @@ With BFS the model stores canonical states (so the liveness graph and shortest t
     // --- compact state ---
     let _ = writeln!(
         md,
-        "\n## State size\n\n`size_of::<State>()` = {} bytes: small integers and enums, inline vectors (no heap allocation) for connections, frames in flight, queries and token fetches; the scenario (functions, components, provider behaviour) is shared immutable data in the model, not in the state. \
+        "\n## State size\n\n`size_of::<State>()` = {} bytes: small integers and enums, inline vectors (no heap allocation) for frames in flight, queries, subscriptions and token fetches, and room for one connection inline (a second one, while a closed socket drains, spills to the heap); the scenario (functions, components, provider behaviour) is shared immutable data in the model, not in the state. \
 The liveness graph keeps no states: per state, 2 bytes of facts (which properties it violates or triggers, whether the liveness premise and goals hold), its BFS parent and depth, a 128-bit fingerprint in the index, and its progress edges. \
 On the scale target that is {:.0} bytes of peak memory per unique state, both explorations included.\n",
         std::mem::size_of::<crate::model::State>(),
