@@ -293,6 +293,24 @@ fn cell_unique(m: &Measure) -> String {
     }
 }
 
+/// A row of the scale target's table (`-` for a run without liveness graph).
+fn scale_row(label: &str, m: &Measure) -> String {
+    let graph = if m.graph_states == 0 {
+        "-".to_string()
+    } else {
+        m.graph_states.to_string()
+    };
+    format!(
+        "| {label} | {} | {} | {graph} | {} | {} | {:.0} | {} |",
+        m.states,
+        cell_unique(m),
+        m.max_depth,
+        fmt_ms(m.ms),
+        m.rate(),
+        mib(m.peak_rss)
+    )
+}
+
 /// A peer tool's result, from `bench/peers/run.sh`.
 #[derive(Clone, Debug, Default)]
 struct Peer {
@@ -476,19 +494,13 @@ A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
     let _ = writeln!(
         md,
         "## The scale target\n\n3 identical components gated on `useConvexAuth()`, a Clerk session signed in at load, sign-out and sign-in enabled, {} (`bench::scale_scenario`).\n\n\
-| run | states | unique | liveness graph | depth | wall | unique/s | peak MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n| `check` (BFS, 1 thread) | {} | {} | {} | {} | {} | {:.0} | {} |",
+| run | states | unique | liveness graph | depth | wall | unique/s | peak MiB |\n|---|---:|---:|---:|---:|---:|---:|---:|\n{}",
         if opts.quick {
             "1 socket drop (a `--quick` stand-in: the target has 2 drops, 1 refresh, 1 rejection)"
         } else {
             "2 socket drops, 1 refresh, 1 rejection"
         },
-        big.states,
-        cell_unique(&big),
-        big.graph_states,
-        big.max_depth,
-        fmt_ms(big.ms),
-        big.rate(),
-        mib(big.peak_rss)
+        scale_row("`check` (BFS, 1 thread)", &big)
     );
     let big2 = run_child(
         exe,
@@ -498,17 +510,7 @@ A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
             ..default.clone()
         },
     )?;
-    let _ = writeln!(
-        md,
-        "| `check --threads 2` | {} | {} | {} | {} | {} | {:.0} | {} |",
-        big2.states,
-        cell_unique(&big2),
-        big2.graph_states,
-        big2.max_depth,
-        fmt_ms(big2.ms),
-        big2.rate(),
-        mib(big2.peak_rss)
-    );
+    let _ = writeln!(md, "{}", scale_row("`check --threads 2`", &big2));
     let mut safety_rows = Vec::new();
     for threads in [1, 2] {
         let m = run_child(
@@ -520,17 +522,11 @@ A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
                 ..default.clone()
             },
         )?;
-        let _ = writeln!(
-            md,
-            "| stateright BFS alone, {threads} thread{} | {} | {} | - | {} | {} | {:.0} | {} |",
-            if threads > 1 { "s" } else { "" },
-            m.states,
-            cell_unique(&m),
-            m.max_depth,
-            fmt_ms(m.ms),
-            m.rate(),
-            mib(m.peak_rss)
+        let label = format!(
+            "stateright BFS alone, {threads} thread{}",
+            if threads > 1 { "s" } else { "" }
         );
+        let _ = writeln!(md, "{}", scale_row(&label, &m));
         safety_rows.push(m);
     }
     let g = run_child(
@@ -543,14 +539,8 @@ A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
     )?;
     let _ = writeln!(
         md,
-        "| liveness graph alone (compact BFS, 1 thread) | {} | {} | {} | {} | {} | {:.0} | {} |",
-        g.states,
-        cell_unique(&g),
-        g.graph_states,
-        g.max_depth,
-        fmt_ms(g.ms),
-        g.rate(),
-        mib(g.peak_rss)
+        "{}",
+        scale_row("liveness graph alone (compact BFS, 1 thread)", &g)
     );
     let _ = writeln!(
         md,

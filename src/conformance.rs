@@ -774,22 +774,17 @@ impl Harness {
     /// Runs one schedule on the real client and returns its trace.
     pub fn run(&mut self, schedule: &Schedule) -> std::io::Result<Vec<Value>> {
         let line = serde_json::to_string(schedule).map_err(std::io::Error::other)?;
-        writeln!(self.stdin, "{line}")?;
-        self.stdin.flush()?;
-        let mut out = String::new();
-        if self.stdout.read_line(&mut out)? == 0 {
-            return Err(std::io::Error::other("the harness exited"));
-        }
-        let v: Value = serde_json::from_str(&out).map_err(std::io::Error::other)?;
-        match v["trace"].as_array() {
-            Some(t) => Ok(t.clone()),
-            None => Err(std::io::Error::other(format!("no trace: {v}"))),
-        }
+        self.exchange(&line)
     }
 
     /// Runs a raw JSON schedule (e.g. React mode) and returns its trace.
     pub fn run_json(&mut self, schedule: &Value) -> std::io::Result<Vec<Value>> {
-        writeln!(self.stdin, "{schedule}")?;
+        self.exchange(&schedule.to_string())
+    }
+
+    /// Sends one schedule (a line of JSON) and reads the trace it answers.
+    fn exchange(&mut self, line: &str) -> std::io::Result<Vec<Value>> {
+        writeln!(self.stdin, "{line}")?;
         self.stdin.flush()?;
         let mut out = String::new();
         if self.stdout.read_line(&mut out)? == 0 {

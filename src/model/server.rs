@@ -268,6 +268,25 @@ impl State {
         c.down.push(frame);
     }
 
+    /// Sends a Transition of connection `ci`'s identity version from `start`
+    /// to `end` carrying `results` (`server_send` sets `first`).
+    fn send_transition(
+        &mut self,
+        ci: usize,
+        start: u8,
+        end: u8,
+        results: Small<(QueryId, Option<Outcome>), 4>,
+        fx: &mut Fx,
+    ) {
+        let frame = ServerFrame::Transition {
+            first: false,
+            start,
+            end,
+            results,
+        };
+        self.server_send(ci, frame, fx);
+    }
+
     /// Closes connection `ci` from the server side: it stops reading it.
     fn server_close(&mut self, ci: usize, fx: &mut Fx) {
         self.server_send(ci, ServerFrame::Close, fx);
@@ -341,16 +360,7 @@ impl State {
                 self.net[ci].server.identity = token;
                 self.net[ci].server.version = v + 1;
                 let results = self.rerun(ctx, ci, stamp, |_, _| true, fx);
-                self.server_send(
-                    ci,
-                    ServerFrame::Transition {
-                        first: false,
-                        start: v,
-                        end: v + 1,
-                        results,
-                    },
-                    fx,
-                );
+                self.send_transition(ci, v, v + 1, results, fx);
             }
             ClientFrame::ModifyQuerySet { base, new, mods } => {
                 let qv = self.net[ci].server.query_set_version;
@@ -379,16 +389,7 @@ impl State {
                     }
                 }
                 let v = self.net[ci].server.version;
-                self.server_send(
-                    ci,
-                    ServerFrame::Transition {
-                        first: false,
-                        start: v,
-                        end: v,
-                        results,
-                    },
-                    fx,
-                );
+                self.send_transition(ci, v, v, results, fx);
             }
             ClientFrame::StoreUser { request } => {
                 let identity = self.net[ci].server.identity;
@@ -469,16 +470,7 @@ impl State {
             );
             if !results.is_empty() || ci == mutating {
                 let v = self.net[ci].server.version;
-                self.server_send(
-                    ci,
-                    ServerFrame::Transition {
-                        first: false,
-                        start: v,
-                        end: v,
-                        results,
-                    },
-                    fx,
-                );
+                self.send_transition(ci, v, v, results, fx);
             }
         }
     }
