@@ -13,7 +13,7 @@
 //! ## Example
 //!
 //! ```
-//! use authrace::{check::{check, CheckOptions}, properties::{PropertyId, Verdict}, scenario::Scenario};
+//! use authrace::{check::{check, CheckOptions}, scenario::{properties::{PropertyId, Verdict}, Scenario}};
 //! use std::path::Path;
 //!
 //! let text = r#"
@@ -52,6 +52,14 @@
 //! is best read against `docs/model.md`, which maps each step to the
 //! convex-js function it models.
 //!
+//! ## Layout
+//!
+//! The modules are layers, each using only those before it:
+//! [`scenario`] (the format, property ids) → [`model`] (the actors) →
+//! [`check`] (exploration, liveness, traces, reports, suggestions) and
+//! [`conformance`] → [`present`] (text, diagrams, explorer, docs) →
+//! [`commands`].
+//!
 //! ## Limitations
 //!
 //! The model abstracts time, backoff and React scheduling; it models one
@@ -88,28 +96,17 @@
 //!   to their ranks; identical component instances are one component with a
 //!   count. Both are exact (no behaviour is lost): see `docs/performance.md`.
 
-pub mod bench;
 pub mod check;
+pub mod commands;
 pub mod conformance;
-pub mod diagram;
-pub mod docs;
-pub mod explorer;
-pub mod liveness;
 pub mod model;
-pub mod properties;
-pub mod report;
+pub mod present;
 pub mod scenario;
-pub mod schema;
-pub mod suggest;
-pub mod trace;
 
 /// The model's version: part of every scenario hash, bumped when the model's
 /// semantics change so that stale pinned results are noticed.
 pub const MODEL_VERSION: &str =
     concat!("authrace-model-1/convex@1.48.0/", env!("CARGO_PKG_VERSION"));
-
-/// The starter scenario `authrace init` writes.
-pub const STARTER: &str = include_str!("starter.toml");
 
 /// The npm versions the model follows.
 pub const PINNED: &str = "convex@1.48.0, @convex-dev/better-auth@0.12.5";

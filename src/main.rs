@@ -12,14 +12,14 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
+use authrace::check::liveness::{Limits, StateGraph};
+use authrace::check::report::Outcome;
+use authrace::check::trace;
 use authrace::check::{CheckOptions, check, witness};
-use authrace::diagram::{self, DiagramActor, Machine};
-use authrace::liveness::{Limits, StateGraph};
 use authrace::model::AuthModel;
-use authrace::properties::{PropertyId, Verdict};
-use authrace::report::Outcome;
+use authrace::present::diagram::{self, DiagramActor, Machine};
+use authrace::scenario::properties::{PropertyId, Verdict};
 use authrace::scenario::{LoadError, Scenario, Strategy};
-use authrace::trace;
 use cli::{
     Cli, Command, DiagramArgs, DiagramFormat, DocsArgs, Format, StrategyArg, TraceArgs, TraceFormat,
 };
@@ -76,7 +76,7 @@ fn run(cli: Cli) -> Result<u8> {
                 );
                 return Ok(EXIT_BAD_INPUT);
             }
-            std::fs::write(&args.path, authrace::STARTER)
+            std::fs::write(&args.path, authrace::scenario::STARTER)
                 .with_context(|| format!("writing {}", args.path.display()))?;
             println!(
                 "wrote {}; check it with: authrace check {}",
@@ -89,7 +89,7 @@ fn run(cli: Cli) -> Result<u8> {
             if !(args.timeout.is_finite() && args.timeout > 0.0) {
                 bail!("--timeout must be a positive number of seconds");
             }
-            let md = authrace::bench::run(&authrace::bench::BenchOptions {
+            let md = authrace::commands::bench::run(&authrace::commands::bench::BenchOptions {
                 root: args.root.clone(),
                 quick: args.quick,
                 timeout_s: args.timeout,
@@ -107,7 +107,7 @@ fn run(cli: Cli) -> Result<u8> {
             let Some(scenario) = load_one(&args.scenario) else {
                 return Ok(EXIT_BAD_INPUT);
             };
-            let spec = authrace::bench::MeasureSpec {
+            let spec = authrace::commands::bench::MeasureSpec {
                 strategy: args.strategy.map(|s| match s {
                     StrategyArg::Bfs => Strategy::Bfs,
                     StrategyArg::Dfs => Strategy::Dfs,
@@ -118,14 +118,14 @@ fn run(cli: Cli) -> Result<u8> {
                 graph_only: args.graph_only,
                 timeout_s: args.timeout,
             };
-            let m = authrace::bench::measure(&args.scenario, &scenario, &spec);
+            let m = authrace::commands::bench::measure(&args.scenario, &scenario, &spec);
             println!("{}", serde_json::to_string(&m)?);
             Ok(0)
         }
         Command::Schema => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&authrace::schema::json_schema())?
+                serde_json::to_string_pretty(&authrace::scenario::schema::json_schema())?
             );
             Ok(0)
         }
@@ -133,7 +133,7 @@ fn run(cli: Cli) -> Result<u8> {
             let Some(scenario) = load_one(&args.scenario) else {
                 return Ok(EXIT_BAD_INPUT);
             };
-            let explorer = authrace::explorer::Explorer::new(&args.scenario, &scenario);
+            let explorer = authrace::present::explorer::Explorer::new(&args.scenario, &scenario);
             explorer
                 .serve(&args.addr)
                 .with_context(|| format!("serving on {}", args.addr))?;
@@ -191,11 +191,12 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 let mut report = check(path, scenario, &opts);
                 if args.suggest {
-                    report.suggestions = authrace::suggest::suggest(path, scenario, &report, &opts);
+                    report.suggestions =
+                        authrace::check::suggest::suggest(path, scenario, &report, &opts);
                 }
                 worst = worst.max(report.outcome());
                 if args.format == Format::Text {
-                    print!("{}", report.render_text());
+                    print!("{}", authrace::present::text::report(&report));
                 }
                 reports.push(report);
             }
@@ -271,7 +272,7 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
     match args.format {
         TraceFormat::Text => {
             println!("{} of {p} in {}:", what, scenario.name);
-            print!("{}", trace::render_text(&steps, ""));
+            print!("{}", authrace::present::text::trace(&steps, ""));
         }
         TraceFormat::Json => {
             let v = serde_json::json!({
@@ -309,7 +310,7 @@ fn run_diagram(args: DiagramArgs) -> Result<u8> {
 }
 
 fn run_docs(args: DocsArgs) -> Result<u8> {
-    let files = authrace::docs::generate(&args.root).map_err(anyhow::Error::msg)?;
+    let files = authrace::present::docs::generate(&args.root).map_err(anyhow::Error::msg)?;
     let mut stale = 0;
     for g in files {
         let path = args.root.join(&g.path);

@@ -117,7 +117,7 @@ fn json_report_has_the_contract_fields() {
     assert_eq!(ev["kind"], "liveness");
     assert!(ev["trace"].is_null());
     // The report parses back.
-    let back: authrace::report::Report = serde_json::from_str(&out).unwrap();
+    let back: authrace::check::report::Report = serde_json::from_str(&out).unwrap();
     assert_eq!(back.properties.len(), 6);
 }
 
@@ -321,7 +321,8 @@ fn schema_accepts_every_model_and_rejects_bad_shapes() {
     }
     docs.insert(
         "starter".into(),
-        serde_json::to_value(toml::from_str::<toml::Value>(authrace::STARTER).unwrap()).unwrap(),
+        serde_json::to_value(toml::from_str::<toml::Value>(authrace::scenario::STARTER).unwrap())
+            .unwrap(),
     );
     let n = docs.len();
     std::fs::write(

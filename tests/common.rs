@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use authrace::check::report::Report;
 use authrace::check::{CheckOptions, check};
-use authrace::report::Report;
 use authrace::scenario::Scenario;
 
 /// The repository root.

@@ -210,7 +210,7 @@ fn counterexamples_replay_on_the_real_client() {
     use authrace::check::{CheckOptions, check};
     use authrace::conformance::schedule_from_trace;
     use authrace::model::AuthModel;
-    use authrace::properties::{PropertyId, Verdict};
+    use authrace::scenario::properties::{PropertyId, Verdict};
 
     let mut h = harness();
     let mut replayed = Vec::new();
@@ -285,8 +285,8 @@ fn counterexamples_replay_on_the_real_client() {
 fn react_gates_agree_with_the_real_stack() {
     use authrace::check::{CheckOptions, check};
     use authrace::conformance::ReactWalk;
-    use authrace::properties::{PropertyId, Verdict};
     use authrace::scenario::Scenario;
+    use authrace::scenario::properties::{PropertyId, Verdict};
 
     let situations = [
         ("first load", "at_load = \"loading\"\n", ""),

@@ -1,15 +1,15 @@
 //! Generated artefacts in docs/ are fresh, and the diagram commands draw
 //! what the model says.
 
-use authrace::diagram::{DiagramActor, Machine};
-use authrace::liveness::{Limits, StateGraph};
+use authrace::check::liveness::{Limits, StateGraph};
 use authrace::model::AuthModel;
+use authrace::present::diagram::{DiagramActor, Machine};
 
 use crate::common::{load, root};
 
 #[test]
 fn generated_docs_are_fresh() {
-    let files = authrace::docs::generate(&root()).expect("docs generate");
+    let files = authrace::present::docs::generate(&root()).expect("docs generate");
     let mut stale = Vec::new();
     for g in files {
         let on_disk = std::fs::read_to_string(root().join(&g.path)).unwrap_or_default();
@@ -28,11 +28,11 @@ fn seed_sequence_diagram_marks_the_query_before_authenticate() {
     let s = load("models/seed-better-auth-ungated.toml");
     let r = crate::common::run(&s);
     let steps = r
-        .property(authrace::properties::PropertyId::QueryRunsAuthenticated)
+        .property(authrace::scenario::properties::PropertyId::QueryRunsAuthenticated)
         .steps
         .clone()
         .unwrap();
-    let m = authrace::diagram::sequence_mermaid(&steps);
+    let m = authrace::present::diagram::sequence_mermaid(&steps);
     let lines: Vec<&str> = m.lines().map(str::trim).collect();
     assert_eq!(lines[0], "sequenceDiagram");
     for p in ["Provider", "React", "Client", "Server"] {

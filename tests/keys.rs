@@ -1,7 +1,7 @@
 //! Every scenario key is live: for each key, a scenario whose verdict
 //! changes when only that key changes (teeth for the key itself).
 
-use authrace::properties::{PropertyId, Verdict};
+use authrace::scenario::properties::{PropertyId, Verdict};
 
 use crate::common::{parse, run};
 
@@ -16,7 +16,7 @@ fn live(key: &str, template: &str, a: &str, b: &str, p: PropertyId, va: Verdict,
             got,
             want,
             "key `{key}`: with `{line}`, {p} is {got}, expected {want}\n{}",
-            r.render_text()
+            authrace::present::text::report(&r)
         );
     }
 }
@@ -412,7 +412,7 @@ fn max_depth() {
 /// the client counts both subscribers.
 #[test]
 fn instances_share_one_subscription() {
-    use authrace::liveness::{Limits, StateGraph};
+    use authrace::check::liveness::{Limits, StateGraph};
     use authrace::model::AuthModel;
     let t = format!(
         "name = \"k\"\n[provider]\nkind = \"better-auth\"\n{ONE_COMPONENT}gate = \"authenticated\"\n@\n"

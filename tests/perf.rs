@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use authrace::bench::{Measure, scale_scenario};
+use authrace::check::liveness::{self, Limits, LiveOutcome, StateGraph};
 use authrace::check::{CheckOptions, check, explore_safety};
-use authrace::liveness::{self, Limits, LiveOutcome, StateGraph};
+use authrace::commands::bench::{Measure, scale_scenario};
 use authrace::model::AuthModel;
-use authrace::properties::{PropertyId, PropertyKind};
+use authrace::scenario::properties::{PropertyId, PropertyKind};
 use authrace::scenario::{Scenario, Strategy};
 
 use crate::common::{model_files, parse, root};

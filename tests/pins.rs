@@ -3,7 +3,7 @@
 //! `unique_state_count()`).
 
 use authrace::check::{CheckOptions, check};
-use authrace::properties::Verdict;
+use authrace::scenario::properties::Verdict;
 
 use crate::common::{model_files, root};
 

@@ -8,10 +8,10 @@
 
 use std::path::Path;
 
+use authrace::check::report::Report;
 use authrace::check::{CheckOptions, check, replay};
 use authrace::model::AuthModel;
-use authrace::properties::{PropertyId, PropertyKind, Verdict};
-use authrace::report::Report;
+use authrace::scenario::properties::{PropertyId, PropertyKind, Verdict};
 use authrace::scenario::{Scenario, Strategy as Search};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError};

@@ -1,7 +1,7 @@
 //! Every scenario in `models/` against its `[expect]`.
 
 use authrace::check::{CheckOptions, check};
-use authrace::properties::Verdict;
+use authrace::scenario::properties::Verdict;
 
 use crate::common::{model_files, root};
 
@@ -43,7 +43,7 @@ fn every_model_matches_its_expectations() {
 fn seed_trace_shows_query_before_authenticate() {
     let s = crate::common::load("models/seed-better-auth-ungated.toml");
     let r = crate::common::run(&s);
-    let p = r.property(authrace::properties::PropertyId::QueryRunsAuthenticated);
+    let p = r.property(authrace::scenario::properties::PropertyId::QueryRunsAuthenticated);
     assert_eq!(p.verdict, Verdict::Violated);
     let trace = p.trace.as_ref().unwrap();
     let last = trace.last().unwrap();
@@ -82,6 +82,11 @@ query = "q:list"
 "#,
     );
     let r = crate::common::run(&s);
-    let p = r.property(authrace::properties::PropertyId::QueryRunsAuthenticated);
-    assert_eq!(p.verdict, Verdict::Holds, "{}", r.render_text());
+    let p = r.property(authrace::scenario::properties::PropertyId::QueryRunsAuthenticated);
+    assert_eq!(
+        p.verdict,
+        Verdict::Holds,
+        "{}",
+        authrace::present::text::report(&r)
+    );
 }

@@ -2,14 +2,15 @@
 
 use std::path::Path;
 
+use authrace::check::report::Change;
+use authrace::check::suggest::suggest;
 use authrace::check::{CheckOptions, check};
-use authrace::properties::Verdict;
 use authrace::scenario::Gate;
-use authrace::suggest::{Change, suggest};
+use authrace::scenario::properties::Verdict;
 
 use crate::common::{load, parse};
 
-fn recheck_each(scenario: &authrace::scenario::Scenario, s: &authrace::suggest::Suggestions) {
+fn recheck_each(scenario: &authrace::scenario::Scenario, s: &authrace::check::report::Suggestions) {
     for fix in &s.fixes {
         let mut v = scenario.clone();
         v.expect.clear();
@@ -103,7 +104,7 @@ gate = "none"
     let sug = suggest(Path::new("x.toml"), &s, &r, &CheckOptions::default()).unwrap();
     assert!(sug.fixes.is_empty(), "{:?}", sug.fixes);
     assert!(sug.checked >= 5);
-    assert!(sug.render_text().contains("nothing in reach fixes it"));
+    assert!(authrace::present::text::suggestions(&sug).contains("nothing in reach fixes it"));
 }
 
 #[test]

@@ -28,8 +28,8 @@
 use super::msg::{FnIdx, Outcome, User, UserSet, user_name};
 use super::provider::{Hook, Session};
 use super::{Actor, Ctx, Fx, Obs, State, users_in};
-use crate::properties::PropertyId;
 use crate::scenario::Gate;
+use crate::scenario::properties::PropertyId;
 
 /// Pending `setIsConvexAuthenticated` updates, composed into one function
 /// of the current value (React applies queued updaters in order).

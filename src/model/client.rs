@@ -19,7 +19,7 @@ use super::msg::{
 };
 use super::server::Conn;
 use super::{Action, Actor, Anomaly, Call, Ctx, Fx, Obs, State, TimerKind};
-use crate::properties::PropertyId;
+use crate::scenario::properties::PropertyId;
 
 /// `Socket` of `web_socket_manager.ts` (`terminated` is unreachable: the app
 /// never closes the client). `Uncreated`: `ConvexReactClient.sync` has not

@@ -15,11 +15,12 @@
 //! Every transition cites the convex-js function it models (npm
 //! `convex@1.48.0`, `src/`), or `@convex-dev/better-auth@0.12.5` for the
 //! Better Auth hook. Properties read the bits the last step set
-//! ([`State::violations`]) and the state itself; see [`crate::properties`].
+//! ([`State::violations`]) and the state itself; see [`crate::scenario::properties`].
 
 pub mod app;
 pub mod canon;
 pub mod client;
+pub mod describe;
 pub mod msg;
 pub mod provider;
 pub mod server;
@@ -28,7 +29,7 @@ use std::fmt;
 
 use stateright::{Model, Property};
 
-use crate::properties::PropertyId;
+use crate::scenario::properties::PropertyId;
 use crate::scenario::{
     AfterSignOut, AtLoad, AuthReq, ForcedRefresh, Gate, Kind, RebuildFetcher, Scenario,
 };
@@ -39,10 +40,7 @@ pub use client::Client;
 pub use provider::Provider;
 pub use server::{Conn, Server};
 
-/// Name of the implicit query `useCurrentUser` reads (auth optional, reads `users`).
-pub const USERS_CURRENT: &str = "users:current";
-/// Name of the implicit mutation the root component runs (`useStoreUserEffect`).
-pub const USERS_STORE: &str = "users:store";
+pub use crate::scenario::{USERS_CURRENT, USERS_STORE};
 
 /// A function as the server evaluates it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -648,13 +646,13 @@ impl Model for AuthModel {
     }
 
     fn format_action(&self, action: &Action) -> String {
-        crate::trace::action_title(&self.ctx, action)
+        describe::action_title(&self.ctx, action)
     }
 
     fn format_step(&self, last: &State, action: Action) -> Option<String> {
         let mut fx = Fx::recording();
         let next = self.step(last, action, &mut fx)?;
-        Some(crate::trace::render_state(&self.ctx, &next))
+        Some(describe::render_state(&self.ctx, &next))
     }
 
     fn within_boundary(&self, _: &State) -> bool {

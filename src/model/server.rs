@@ -21,8 +21,8 @@ use super::msg::{
     Token, User, UserSet, user_name,
 };
 use super::{Action, Actor, Ctx, Fx, Obs, State};
-use crate::properties::PropertyId;
 use crate::scenario::AuthReq;
+use crate::scenario::properties::PropertyId;
 
 /// The server's state for one connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]

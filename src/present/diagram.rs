@@ -11,13 +11,13 @@ use std::fmt::Write as _;
 
 use petgraph::visit::EdgeRef;
 
-use crate::liveness::StateGraph;
+use crate::check::liveness::StateGraph;
+use crate::check::trace::TraceStep;
 use crate::model::client::{Answer, Cont, Paused, Ws};
 use crate::model::msg::{ClientFrame, ServerFrame, user_name};
 use crate::model::provider::Session;
 use crate::model::{Action, Actor, AuthModel, State};
 use crate::scenario::Gate;
-use crate::trace::TraceStep;
 
 /// Participants of every sequence diagram, left to right.
 pub const PARTICIPANTS: [Actor; 4] = [Actor::Provider, Actor::React, Actor::Client, Actor::Server];

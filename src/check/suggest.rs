@@ -5,104 +5,14 @@
 //! `expectAuth`; report the changes after which no property is violated,
 //! smallest change first. Only what was checked is suggested.
 
-use std::fmt;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::check::{CheckOptions, check};
-use crate::properties::{PropertyKind, Verdict};
-use crate::report::Report;
+use super::report::{Change, Report, Suggestion, Suggestions};
+use super::{CheckOptions, check};
+use crate::scenario::properties::{PropertyKind, Verdict};
 use crate::scenario::{Gate, Scenario};
-
-/// One change to a scenario.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "change", rename_all = "kebab-case")]
-pub enum Change {
-    /// Give a component a different gate (`current-user` also turns on
-    /// `store_user`, which that gate needs).
-    Gate {
-        component: String,
-        from: Gate,
-        to: Gate,
-    },
-    /// Construct the client with `expectAuth: true`.
-    ExpectAuth,
-}
-
-impl fmt::Display for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Change::Gate {
-                component,
-                from,
-                to,
-            } => {
-                write!(f, "{component}: gate {} -> {}", from.as_str(), to.as_str())?;
-                if *to == Gate::CurrentUser {
-                    write!(f, " (with [app] store_user = true)")?;
-                }
-                Ok(())
-            }
-            Change::ExpectAuth => write!(f, "[client] expect_auth = true"),
-        }
-    }
-}
-
-impl Change {
-    fn apply(&self, s: &mut Scenario) {
-        match self {
-            Change::Gate { component, to, .. } => {
-                if let Some(c) = s
-                    .components
-                    .iter_mut()
-                    .find(|c| c.name.get_ref() == component)
-                {
-                    c.gate = Spanned::new(0..0, *to);
-                }
-                if *to == Gate::CurrentUser {
-                    s.app.store_user = true;
-                }
-            }
-            Change::ExpectAuth => s.client.expect_auth = true,
-        }
-    }
-}
-
-/// A set of changes after which no property is violated.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Suggestion {
-    pub changes: Vec<Change>,
-    /// Properties that are vacuous after the changes (listed so nothing is
-    /// hidden; every other property holds).
-    pub not_holding: Vec<(String, Verdict)>,
-}
-
-impl fmt::Display for Suggestion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let changes: Vec<String> = self.changes.iter().map(|c| c.to_string()).collect();
-        write!(
-            f,
-            "{} make{} all properties hold",
-            changes.join(" + "),
-            if self.changes.len() == 1 { "s" } else { "" }
-        )?;
-        if !self.not_holding.is_empty() {
-            let rest: Vec<&str> = self.not_holding.iter().map(|(p, _)| p.as_str()).collect();
-            write!(f, " (vacuous: {})", rest.join(", "))?;
-        }
-        Ok(())
-    }
-}
-
-/// What `--suggest` found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Suggestions {
-    /// Variants checked.
-    pub checked: usize,
-    pub fixes: Vec<Suggestion>,
-}
 
 /// Gates considered stronger than `g`, weakest first.
 pub fn stronger(g: Gate) -> impl Iterator<Item = Gate> {
@@ -175,7 +85,7 @@ pub fn suggest(
         let mut s = scenario.clone();
         s.expect.clear();
         for c in changes {
-            c.apply(&mut s);
+            apply(c, &mut s);
         }
         checked += 1;
         let r = check(path, &s, opts);
@@ -213,20 +123,21 @@ pub fn suggest(
     Some(Suggestions { checked, fixes })
 }
 
-impl Suggestions {
-    pub fn render_text(&self) -> String {
-        let mut out = String::from("  suggestions:\n");
-        if self.fixes.is_empty() {
-            out.push_str(&format!(
-                "    nothing in reach fixes it: no stronger gate for the components involved, no expectAuth, and no pair of those changes leaves every property unviolated ({} variants checked)\n",
-                self.checked
-            ));
-        } else {
-            for f in &self.fixes {
-                out.push_str(&format!("    {f}\n"));
+/// Applies a change to a scenario.
+fn apply(change: &Change, s: &mut Scenario) {
+    match change {
+        Change::Gate { component, to, .. } => {
+            if let Some(c) = s
+                .components
+                .iter_mut()
+                .find(|c| c.name.get_ref() == component)
+            {
+                c.gate = Spanned::new(0..0, *to);
             }
-            out.push_str(&format!("    ({} variants checked)\n", self.checked));
+            if *to == Gate::CurrentUser {
+                s.app.store_user = true;
+            }
         }
-        out
+        Change::ExpectAuth => s.client.expect_auth = true,
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Safety properties are decided by `stateright` over every reachable state;
-/// liveness properties on the explored state graph (`crate::liveness`).
+/// liveness properties on the explored state graph (`crate::check::liveness`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PropertyKind {

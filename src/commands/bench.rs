@@ -107,9 +107,9 @@ pub fn measure(path: &Path, scenario: &Scenario, spec: &MeasureSpec) -> Measure 
         let t = Instant::now();
         let graph = std::thread::scope(|scope| {
             let h = scope.spawn(|| {
-                let mut g = crate::liveness::StateGraph::build(
+                let mut g = crate::check::liveness::StateGraph::build(
                     &model,
-                    crate::liveness::Limits {
+                    crate::check::liveness::Limits {
                         compact: true,
                         ..Default::default()
                     },

@@ -4,7 +4,7 @@
 //! which makes every counterexample a shortest one when run on one thread);
 //! each has a `sometimes` witness of its trigger so a property whose trigger
 //! never happens is reported `vacuous`, never `holds`. Liveness properties
-//! are decided on the full state graph ([`crate::liveness`]).
+//! are decided on the full state graph ([`liveness`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,12 +13,16 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
 
-use crate::liveness::{self, LiveOutcome, StateGraph, fact};
+pub mod liveness;
+pub mod report;
+pub mod suggest;
+pub mod trace;
+
 use crate::model::{Action, AuthModel};
-use crate::properties::{PropertyId, PropertyKind, Verdict};
-use crate::report::{PropertyReport, Report, ScenarioInfo, Stats};
+use crate::scenario::properties::{PropertyId, PropertyKind, Verdict};
 use crate::scenario::{Scenario, Strategy};
-use crate::trace;
+use liveness::{LiveOutcome, StateGraph, fact};
+use report::{PropertyReport, Report, ScenarioInfo, Stats};
 
 /// How to run a check. `None` fields fall back to the scenario's `[check]`.
 #[derive(Clone, Debug, Default)]

@@ -18,7 +18,7 @@ use stateright::Model;
 use crate::model::client::{AuthState, Ws};
 use crate::model::msg::user_name;
 use crate::model::{Action, AuthModel, State, is_success_for};
-use crate::properties::PropertyId;
+use crate::scenario::properties::PropertyId;
 
 /// Limits for building the graph, and how much of it to keep.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,7 +37,7 @@ pub struct Limits<'a> {
 /// What the checks read off a state, as bits: the graph keeps these, so a
 /// compact graph need not keep the states.
 pub mod fact {
-    use crate::properties::PropertyId;
+    use crate::scenario::properties::PropertyId;
     /// The state violates safety property `p` (`AuthModel::holds` is false).
     pub fn violates(p: PropertyId) -> u16 {
         p.bit() as u16
@@ -58,7 +58,7 @@ pub mod fact {
 pub fn facts_of(model: &AuthModel, s: &State) -> u16 {
     let mut f = 0;
     for p in PropertyId::ALL {
-        if p.kind() == crate::properties::PropertyKind::Safety && !model.holds(p, s) {
+        if p.kind() == crate::scenario::properties::PropertyKind::Safety && !model.holds(p, s) {
             f |= fact::violates(p);
         }
     }

@@ -5,10 +5,13 @@
 //! `properties[{id,kind,verdict,expected,trace}]` — are never renamed;
 //! fields may be added.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
-use crate::properties::{PropertyId, PropertyKind, Verdict};
-use crate::trace::{self, TraceStep};
+use super::trace::TraceStep;
+use crate::scenario::Gate;
+use crate::scenario::properties::{PropertyId, PropertyKind, Verdict};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ScenarioInfo {
@@ -102,7 +105,7 @@ pub struct Report {
     pub anomalies: Vec<String>,
     /// Fix suggestions (`check --suggest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suggestions: Option<crate::suggest::Suggestions>,
+    pub suggestions: Option<Suggestions>,
 }
 
 /// The exit status a report calls for (see the README's exit codes).
@@ -145,53 +148,72 @@ impl Report {
             .find(|p| p.id == id)
             .expect("every report covers every property")
     }
+}
 
-    /// The text form: verdicts, each violation's trace, then the statistics.
-    pub fn render_text(&self) -> String {
-        let mut out = format!("{} ({})\n", self.scenario.name, self.scenario.path);
-        for p in &self.properties {
-            let expect = match p.expected {
-                Some(e) if e == p.verdict => " (as expected)".to_string(),
-                Some(e) => format!(" (EXPECTED {e})"),
-                None => String::new(),
-            };
-            out.push_str(&format!(
-                "  {:<26} {:<9} {}{}\n",
-                p.id.as_str(),
-                p.kind_str(),
-                p.verdict,
-                expect
-            ));
-            if let Some(r) = &p.reason {
-                out.push_str(&format!("      {r}\n"));
+/// One change to a scenario.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum Change {
+    /// Give a component a different gate (`current-user` also turns on
+    /// `store_user`, which that gate needs).
+    Gate {
+        component: String,
+        from: Gate,
+        to: Gate,
+    },
+    /// Construct the client with `expectAuth: true`.
+    ExpectAuth,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Gate {
+                component,
+                from,
+                to,
+            } => {
+                write!(f, "{component}: gate {} -> {}", from.as_str(), to.as_str())?;
+                if *to == Gate::CurrentUser {
+                    write!(f, " (with [app] store_user = true)")?;
+                }
+                Ok(())
             }
-            if let Some(steps) = &p.steps {
-                out.push_str(&trace::render_text(steps, "    "));
-            }
+            Change::ExpectAuth => write!(f, "[client] expect_auth = true"),
         }
-        for a in &self.anomalies {
-            out.push_str(&format!("  note: {a}\n"));
-        }
-        if let Some(s) = &self.suggestions {
-            out.push_str(&s.render_text());
-        }
-        out.push_str(&format!(
-            "  states {} / unique {} / depth {} / {} ms{}\n",
-            self.stats.states,
-            self.stats.unique_states,
-            self.stats.max_depth,
-            self.stats.elapsed_ms,
-            if self.complete { "" } else { " / INCOMPLETE" }
-        ));
-        out
     }
 }
 
-impl PropertyReport {
-    fn kind_str(&self) -> &'static str {
-        match self.kind {
-            PropertyKind::Safety => "safety",
-            PropertyKind::Liveness => "liveness",
+/// A set of changes after which no property is violated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub changes: Vec<Change>,
+    /// Properties that are vacuous after the changes (listed so nothing is
+    /// hidden; every other property holds).
+    pub not_holding: Vec<(String, Verdict)>,
+}
+
+impl fmt::Display for Suggestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let changes: Vec<String> = self.changes.iter().map(|c| c.to_string()).collect();
+        write!(
+            f,
+            "{} make{} all properties hold",
+            changes.join(" + "),
+            if self.changes.len() == 1 { "s" } else { "" }
+        )?;
+        if !self.not_holding.is_empty() {
+            let rest: Vec<&str> = self.not_holding.iter().map(|(p, _)| p.as_str()).collect();
+            write!(f, " (vacuous: {})", rest.join(", "))?;
         }
+        Ok(())
     }
+}
+
+/// What `--suggest` found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestions {
+    /// Variants checked.
+    pub checked: usize,
+    pub fixes: Vec<Suggestion>,
 }

@@ -7,11 +7,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::check::liveness::{Limits, StateGraph};
 use crate::check::{CheckOptions, check};
-use crate::diagram::{DiagramActor, Machine, sequence_mermaid};
-use crate::liveness::{Limits, StateGraph};
 use crate::model::AuthModel;
-use crate::properties::{PropertyId, Verdict};
+use crate::present::diagram::{DiagramActor, Machine, sequence_mermaid};
+use crate::scenario::properties::{PropertyId, Verdict};
 use crate::scenario::{Gate, Scenario};
 
 /// The seed scenario the diagrams are drawn for.
@@ -169,8 +169,8 @@ needs. Verdicts come from the checker; regenerate with `authrace docs`.\n\n",
             "## `{}` ({})\n",
             p.as_str(),
             match p.kind() {
-                crate::properties::PropertyKind::Safety => "safety",
-                crate::properties::PropertyKind::Liveness => "liveness",
+                crate::scenario::properties::PropertyKind::Safety => "safety",
+                crate::scenario::properties::PropertyKind::Liveness => "liveness",
             }
         );
         out.push_str("| gate |");

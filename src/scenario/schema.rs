@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::properties::PropertyId;
-use crate::scenario::{MAX_BUDGET, MAX_INSTANCES};
+use super::properties::PropertyId;
+use super::{MAX_BUDGET, MAX_INSTANCES};
 
 /// The type of a key's value.
 pub enum Ty {

@@ -1306,7 +1306,7 @@ impl ReactWalk {
     /// The shortest walk into a state that violates `p`, within `max_states`.
     pub fn counterexample(
         &self,
-        p: crate::properties::PropertyId,
+        p: crate::scenario::properties::PropertyId,
         max_states: usize,
     ) -> Option<Schedule> {
         use std::collections::{HashSet, VecDeque};

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::properties::{PropertyId, Verdict};
+pub mod properties;
+pub mod schema;
+
+use properties::{PropertyId, Verdict};
 
 /// The largest fault budget accepted for any one fault.
 pub const MAX_BUDGET: u8 = 3;
@@ -386,7 +389,7 @@ impl Scenario {
         if !syntax.is_empty() {
             return Err(syntax.iter().map(to_error).collect());
         }
-        let schema_errors = crate::schema::validate(&doc);
+        let schema_errors = schema::validate(&doc);
         if !schema_errors.is_empty() {
             return Err(schema_errors
                 .into_iter()
@@ -526,7 +529,15 @@ impl Scenario {
     }
 }
 
+/// Name of the implicit query `useCurrentUser` reads (auth optional, reads `users`).
+pub const USERS_CURRENT: &str = "users:current";
+/// Name of the implicit mutation the root component runs (`useStoreUserEffect`).
+pub const USERS_STORE: &str = "users:store";
+
 /// Functions the model defines itself when `store_user` is on.
 pub fn is_reserved_function(name: &str) -> bool {
-    name == crate::model::USERS_CURRENT || name == crate::model::USERS_STORE
+    name == USERS_CURRENT || name == USERS_STORE
 }
+
+/// The starter scenario `authrace init` writes.
+pub const STARTER: &str = include_str!("starter.toml");

@@ -12,12 +12,12 @@ use serde::Serialize;
 use stateright::Model;
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
 
+use crate::check::report::Report;
+use crate::check::trace::{self, TraceStep};
 use crate::check::{CheckOptions, check};
 use crate::model::AuthModel;
-use crate::properties::{PropertyKind, Verdict};
-use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::trace::{self, TraceStep};
+use crate::scenario::properties::{PropertyKind, Verdict};
 
 const PAGE: &str = include_str!("explorer.html");
 
@@ -139,7 +139,7 @@ impl Explorer {
                 })
             })
             .collect();
-        let rendered = trace::render_state(&self.model.ctx, &s);
+        let rendered = crate::model::describe::render_state(&self.model.ctx, &s);
         let actors = rendered
             .lines()
             .map(|l| match l.split_once(": ") {
@@ -147,7 +147,7 @@ impl Explorer {
                 None => (String::new(), l.to_string()),
             })
             .collect();
-        let violated = crate::properties::PropertyId::ALL
+        let violated = crate::scenario::properties::PropertyId::ALL
             .iter()
             .filter(|p| !self.model.holds(**p, &s) && p.kind() == PropertyKind::Safety)
             .map(|p| p.as_str())

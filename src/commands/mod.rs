@@ -1,0 +1,3 @@
+//! Commands of the `authrace` binary whose work belongs in the library.
+
+pub mod bench;

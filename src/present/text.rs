@@ -1,0 +1,87 @@
+//! Text renderings: reports, suggestions and traces as `check` prints them.
+
+use crate::check::report::{Report, Suggestions};
+use crate::check::trace::TraceStep;
+use crate::scenario::properties::PropertyKind;
+
+/// A trace as numbered text lines.
+pub fn trace(steps: &[TraceStep], indent: &str) -> String {
+    let width = steps.iter().map(|s| s.actor.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for s in steps {
+        out.push_str(&format!(
+            "{indent}{:>3}. {:width$}  {}\n",
+            s.step,
+            s.actor,
+            s.action,
+            width = width
+        ));
+    }
+    out
+}
+
+/// `safety` or `liveness`.
+pub fn kind(k: PropertyKind) -> &'static str {
+    match k {
+        PropertyKind::Safety => "safety",
+        PropertyKind::Liveness => "liveness",
+    }
+}
+
+/// The text form of a report: verdicts, each violation's trace, then the
+/// statistics.
+pub fn report(r: &Report) -> String {
+    let mut out = format!("{} ({})\n", r.scenario.name, r.scenario.path);
+    for p in &r.properties {
+        let expect = match p.expected {
+            Some(e) if e == p.verdict => " (as expected)".to_string(),
+            Some(e) => format!(" (EXPECTED {e})"),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "  {:<26} {:<9} {}{}\n",
+            p.id.as_str(),
+            kind(p.kind),
+            p.verdict,
+            expect
+        ));
+        if let Some(reason) = &p.reason {
+            out.push_str(&format!("      {reason}\n"));
+        }
+        if let Some(steps) = &p.steps {
+            out.push_str(&trace(steps, "    "));
+        }
+    }
+    for a in &r.anomalies {
+        out.push_str(&format!("  note: {a}\n"));
+    }
+    if let Some(s) = &r.suggestions {
+        out.push_str(&suggestions(s));
+    }
+    out.push_str(&format!(
+        "  states {} / unique {} / depth {} / {} ms{}\n",
+        r.stats.states,
+        r.stats.unique_states,
+        r.stats.max_depth,
+        r.stats.elapsed_ms,
+        if r.complete { "" } else { " / INCOMPLETE" }
+    ));
+    out
+}
+
+/// What `--suggest` found, as text.
+pub fn suggestions(s: &Suggestions) -> String {
+    let mut out = String::from("  suggestions:\n");
+    if s.fixes.is_empty() {
+        out.push_str(&format!(
+            "    nothing in reach fixes it: no stronger gate for the components involved, no expectAuth, and no pair of those changes leaves every property unviolated ({} variants checked)\n",
+            s.checked
+        ));
+    } else {
+        for f in &s.fixes {
+            out.push_str(&format!("    {f}\n"));
+        }
+        out.push_str(&format!("    ({} variants checked)\n", s.checked));
+    }
+    out
+}
