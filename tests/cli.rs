@@ -506,20 +506,20 @@ fn every_error_class_has_a_message_and_a_position() {
     assert!(e[2].2.contains("accepted values: \"loading\", \"signed-in\", \"signed-out\" (did you mean \"loading\"?)"), "{e:?}");
     assert_eq!((e[3].0, e[3].1), (7, 12));
     assert!(e[3].2.contains("out of range: 0 to 3"), "{e:?}");
-    // Unknown function, current-user without store_user, duplicate names.
+    // Unknown function, a reserved name, duplicate names.
     let e = errs(
-        "name = \"x\"\n[[function]]\nname = \"q:a\"\nauth = \"none\"\n[[function]]\nname = \"q:a\"\nauth = \"none\"\n[[component]]\nname = \"C\"\nquery = \"q:b\"\ngate = \"current-user\"\n",
+        "name = \"x\"\n[[function]]\nname = \"q:a\"\nauth = \"none\"\n[[function]]\nname = \"q:a\"\nauth = \"none\"\n[[component]]\nname = \"C\"\nquery = \"q:b\"\ngate = \"current-user\"\n[[function]]\nname = \"users:store\"\nauth = \"none\"\n",
     );
     assert_eq!(e.len(), 3, "{e:?}");
     assert_eq!((e[0].0, e[0].1), (6, 8));
     assert!(e[0].2.contains("duplicate function `q:a`"));
-    assert_eq!((e[1].0, e[1].1), (10, 9));
+    assert_eq!((e[1].0, e[1].1), (13, 8));
+    assert!(e[1].2.contains("`users:store` is reserved"), "{e:?}");
+    assert_eq!((e[2].0, e[2].1), (10, 9));
     assert!(
-        e[1].2
+        e[2].2
             .contains("queries unknown function `q:b`; declared functions: q:a")
     );
-    assert_eq!((e[2].0, e[2].1), (11, 8));
-    assert!(e[2].2.contains("needs [app] store_user = true"));
     // A missing required key, and an unknown property in [expect].
     let e = errs("[provider]\nkind = \"clerk\"\n[expect]\nstable-auht = \"holds\"\n");
     assert!(

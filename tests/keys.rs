@@ -268,6 +268,73 @@ gate = "convex-auth"
 }
 
 #[test]
+fn user_rows() {
+    // A row that exists from the start is there before any evaluation; a
+    // webhook's row can arrive after the gate opened (but it does arrive,
+    // so results follow); nobody creates it under client-store without
+    // users.store.
+    let t = r#"
+name = "k"
+[provider]
+at_load = "signed-in"
+[app]
+@
+[[function]]
+name = "q:me"
+auth = "user-row"
+[[component]]
+name = "C"
+query = "q:me"
+gate = "convex-auth"
+"#;
+    live(
+        "user_rows",
+        t,
+        "user_rows = \"existing\"",
+        "user_rows = \"webhook\"",
+        UserRowReady,
+        Holds,
+        Violated,
+    );
+    live(
+        "user_rows",
+        t,
+        "user_rows = \"client-store\"",
+        "user_rows = \"webhook\"",
+        EventuallyResults,
+        Violated,
+        Holds,
+    );
+}
+
+#[test]
+fn users_current_declared() {
+    // A declared users:current keeps its auth: `required` throws with no
+    // identity where the model's default (`optional`) returns null.
+    let t = r#"
+name = "k"
+[provider]
+at_load = "loading"
+[app]
+store_user = true
+@
+[[component]]
+name = "C"
+query = "users:current"
+gate = "none"
+"#;
+    live(
+        "function.auth of users:current",
+        t,
+        "[[function]]\nname = \"users:current\"\nauth = \"optional\"",
+        "[[function]]\nname = \"users:current\"\nauth = \"required\"",
+        QueryRunsAuthenticated,
+        Vacuous,
+        Violated,
+    );
+}
+
+#[test]
 fn socket_drops() {
     let t = with_component(
         "name = \"k\"\n[provider]\nkind = \"better-auth\"\n[faults]\n@",

@@ -92,6 +92,10 @@ pub enum Step {
     },
     /// React mode: the provider hook hands over a new `fetchAccessToken`.
     NewFetcher,
+    /// The auth provider's webhook inserts `user`'s row (`"A"` or `"B"`).
+    Webhook {
+        user: String,
+    },
 }
 
 /// The provider hook's state in a React-mode schedule.
@@ -414,6 +418,17 @@ impl Driver {
                     return Err("newFetcher needs React mode".to_string());
                 }
                 self.state.provider.fetcher += 1;
+            }
+            Step::Webhook { user } => {
+                let u = match user.as_str() {
+                    "A" => 0,
+                    "B" => 1,
+                    _ => return Err(format!("unknown user {user:?}")),
+                };
+                if self.state.server.rows & (1 << u) != 0 {
+                    return Err(format!("{user}'s row exists"));
+                }
+                self.state.server_webhook(&ctx, u, &mut fx);
             }
         }
         if self.react {
@@ -869,6 +884,9 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
             }),
             Action::ServerExpires { conn } => steps.push(Step::ServerExpire { conn: *conn }),
             Action::NetworkDrops { conn } => steps.push(Step::Drop { conn: *conn }),
+            Action::ServerWebhook { user } => steps.push(Step::Webhook {
+                user: user_name(*user).to_string(),
+            }),
             Action::ProviderResolves
             | Action::ProviderNewFetcher
             | Action::ProviderSignIn { .. }

@@ -46,6 +46,9 @@ pub fn action_title(ctx: &Ctx, action: &Action) -> String {
         }
         Action::ServerExpires { conn } => format!("Server: token on conn {conn} expires"),
         Action::NetworkDrops { conn } => format!("Network: conn {conn} drops"),
+        Action::ServerWebhook { user } => {
+            format!("Server: webhook inserts {}'s users row", user_name(*user))
+        }
     }
 }
 

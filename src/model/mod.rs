@@ -31,7 +31,7 @@ use stateright::{Model, Property};
 
 use crate::scenario::properties::PropertyId;
 use crate::scenario::{
-    AfterSignOut, AtLoad, AuthReq, ForcedRefresh, Gate, Kind, RebuildFetcher, Scenario,
+    AfterSignOut, AtLoad, AuthReq, ForcedRefresh, Gate, Kind, RebuildFetcher, Scenario, UserRows,
 };
 use msg::{ConnId, FnIdx, Outcome, User};
 
@@ -101,6 +101,7 @@ pub struct Ctx {
     pub expect_auth: bool,
     pub initial_token_reuse: bool,
     pub store_user: bool,
+    pub user_rows: UserRows,
     pub budgets: Budgets,
     pub functions: Vec<Function>,
     pub users_current: Option<FnIdx>,
@@ -131,18 +132,27 @@ impl Ctx {
             .map(|f| Function {
                 name: f.name.get_ref().clone(),
                 auth: f.auth,
-                reads_users: f.auth == AuthReq::UserRow,
+                reads_users: f.auth == AuthReq::UserRow || f.name.get_ref() == USERS_CURRENT,
             })
             .collect();
-        let users_current = if s.app.store_user {
-            functions.push(Function {
-                name: USERS_CURRENT.to_string(),
-                auth: AuthReq::Optional,
-                reads_users: true,
-            });
-            Some((functions.len() - 1) as FnIdx)
-        } else {
-            None
+        // `users:current`: the scenario's declaration when it has one (its
+        // `auth` wins), else the docs' `optional` query, defined when the
+        // store effect or a `current-user` gate reads it.
+        let needs_current = s.app.store_user
+            || s.components
+                .iter()
+                .any(|c| *c.gate.get_ref() == Gate::CurrentUser);
+        let users_current = match functions.iter().position(|f| f.name == USERS_CURRENT) {
+            Some(i) => Some(i as FnIdx),
+            None if needs_current => {
+                functions.push(Function {
+                    name: USERS_CURRENT.to_string(),
+                    auth: AuthReq::Optional,
+                    reads_users: true,
+                });
+                Some((functions.len() - 1) as FnIdx)
+            }
+            None => None,
         };
         let mut components = Vec::new();
         for c in &s.components {
@@ -184,6 +194,7 @@ impl Ctx {
             expect_auth: s.client.expect_auth,
             initial_token_reuse: s.client.initial_token_reuse,
             store_user: s.app.store_user,
+            user_rows: s.app.user_rows.unwrap_or_default(),
             budgets: Budgets {
                 socket_drops: *s.faults.socket_drops.get_ref(),
                 refreshes: *s.faults.refreshes.get_ref(),
@@ -294,6 +305,9 @@ pub enum Action {
     ServerExpires { conn: ConnId },
     /// The socket breaks; everything in flight is lost (fault budget `socket_drops`).
     NetworkDrops { conn: ConnId },
+    /// The auth provider's webhook reaches the server and inserts `user`'s
+    /// row (`[app] user_rows = "webhook"`).
+    ServerWebhook { user: User },
 }
 
 impl Action {
@@ -356,7 +370,7 @@ impl AuthModel {
             provider: Provider::initial(&self.ctx),
             client: Client::initial(),
             app: App::initial(&self.ctx),
-            server: Server::default(),
+            server: Server::initial(&self.ctx),
             net: msg::Small::new(),
             budgets: self.ctx.budgets,
             expired_upto: None,
@@ -395,6 +409,7 @@ impl AuthModel {
             Action::ServerReceives { conn, reject } => s.server_receives(ctx, conn, reject, fx),
             Action::ServerExpires { conn } => s.server_expires(ctx, conn, fx),
             Action::NetworkDrops { conn } => s.network_drops(ctx, conn, fx),
+            Action::ServerWebhook { user } => s.server_webhook(ctx, user, fx),
         };
         if !changed {
             return None;

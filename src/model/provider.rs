@@ -25,7 +25,7 @@
 //!   refresh; the fetcher never changes.
 
 use super::client::Answer;
-use super::msg::{Token, User, user_name};
+use super::msg::{Token, User, UserSet, user_name};
 use super::{Actor, Anomaly, Ctx, Fx, NonForced, State};
 use crate::scenario::{AfterSignOut, AtLoad, ForcedRefresh, Kind, RebuildFetcher};
 
@@ -140,6 +140,9 @@ pub struct Provider {
     pub initial: Option<Token>,
     /// User actions already taken (each happens at most once per run).
     pub used: u8,
+    /// Users whose account exists (signed in at some point, or restored at
+    /// load): the webhook that creates their row may have fired.
+    pub accounts: UserSet,
 }
 
 const USED_SIGN_IN: u8 = 1;
@@ -165,6 +168,11 @@ impl Provider {
             last: initial,
             initial,
             used: 0,
+            accounts: if ctx.at_load == AtLoad::SignedOut && initial.is_none() {
+                0
+            } else {
+                1
+            },
         }
     }
 
@@ -306,6 +314,7 @@ impl State {
         // `no-stale-identity` watches U from the committed sign-out until U signs in again.
         if let Some(u) = session.user() {
             self.app.signed_out &= !(1 << u);
+            self.provider.accounts |= 1 << u;
         }
         if self.provider.effective_user() != before {
             self.app.authenticated_as = None;

@@ -21,8 +21,8 @@ use super::msg::{
     Token, User, UserSet, user_name,
 };
 use super::{Action, Actor, Ctx, Fx, Obs, State};
-use crate::scenario::AuthReq;
 use crate::scenario::properties::PropertyId;
+use crate::scenario::{AuthReq, UserRows};
 
 /// The server's state for one connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -73,8 +73,29 @@ pub struct Server {
     pub rows: UserSet,
 }
 
+impl Server {
+    pub fn initial(ctx: &Ctx) -> Server {
+        let all: UserSet = (1u8 << ctx.users) - 1;
+        Server {
+            rows: if ctx.user_rows == UserRows::Existing {
+                all
+            } else {
+                0
+            },
+        }
+    }
+}
+
 impl State {
-    pub(crate) fn server_actions(&self, _ctx: &Ctx, actions: &mut Vec<Action>) {
+    pub(crate) fn server_actions(&self, ctx: &Ctx, actions: &mut Vec<Action>) {
+        if ctx.user_rows == UserRows::Webhook {
+            for user in 0..ctx.users {
+                if self.provider.accounts & (1 << user) != 0 && self.server.rows & (1 << user) == 0
+                {
+                    actions.push(Action::ServerWebhook { user });
+                }
+            }
+        }
         for c in &self.net {
             if !c.opened || c.server.closed {
                 continue;
@@ -148,7 +169,7 @@ impl State {
             },
             (AuthReq::Required, Some(u)) => Outcome::Value {
                 for_user: Some(u),
-                null: false,
+                null: func.reads_users && self.server.rows & (1 << u) == 0,
             },
             (AuthReq::UserRow, Some(u)) => {
                 if self.server.rows & (1 << u) != 0 {
@@ -424,7 +445,7 @@ impl State {
                             },
                             fx,
                         );
-                        self.users_table_changed(ctx, ci, stamp, fx);
+                        self.users_table_changed(ctx, Some(ci), stamp, fx);
                     }
                     None => {
                         fx.obs(|| Obs::ServerMutation {
@@ -456,7 +477,13 @@ impl State {
     /// connection the server still serves; a connection gets a Transition
     /// when a result changed, and the mutating one always does: its
     /// timestamp advances past the commit, which resolves the mutation.
-    fn users_table_changed(&mut self, ctx: &Ctx, mutating: usize, stamp: UserSet, fx: &mut Fx) {
+    fn users_table_changed(
+        &mut self,
+        ctx: &Ctx,
+        mutating: Option<usize>,
+        stamp: UserSet,
+        fx: &mut Fx,
+    ) {
         for ci in 0..self.net.len() {
             if self.net[ci].server.closed || !self.net[ci].opened {
                 continue;
@@ -468,11 +495,25 @@ impl State {
                 |ctx, f| ctx.functions[f as usize].reads_users,
                 fx,
             );
-            if !results.is_empty() || ci == mutating {
+            if !results.is_empty() || Some(ci) == mutating {
                 let v = self.net[ci].server.version;
                 self.send_transition(ci, v, v, results, fx);
             }
         }
+    }
+
+    /// The provider's webhook (an HTTP action) inserts `user`'s row: the
+    /// commit re-runs the subscriptions that read `users` on every connection.
+    pub(crate) fn server_webhook(&mut self, ctx: &Ctx, user: User, fx: &mut Fx) -> bool {
+        self.server.rows |= 1 << user;
+        fx.note(Actor::Server, Actor::Server, || {
+            format!(
+                "the auth provider's webhook inserts {}'s users row",
+                user_name(user)
+            )
+        });
+        self.users_table_changed(ctx, None, 0, fx);
+        true
     }
 
     /// Fault: building a Transition, the server finds the token expired.

@@ -163,6 +163,33 @@ pub struct ClientCfg {
 pub struct AppCfg {
     #[serde(default)]
     pub store_user: bool,
+    /// Who creates the users-table rows (default `client-store`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_rows: Option<UserRows>,
+}
+
+/// Who creates a user's row in the `users` table.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserRows {
+    /// Only the app's `users.store` mutation (`[app] store_user`).
+    #[default]
+    ClientStore,
+    /// The auth provider's webhook (an HTTP action on the server), at some
+    /// moment after the user's account exists, independent of the client.
+    Webhook,
+    /// Every user's row exists from the start (a returning user).
+    Existing,
+}
+
+impl UserRows {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRows::ClientStore => "client-store",
+            UserRows::Webhook => "webhook",
+            UserRows::Existing => "existing",
+        }
+    }
 }
 
 /// Fault budgets: each fault may happen up to N times, at any moment.
@@ -452,7 +479,7 @@ impl Scenario {
                 err(
                     f.name.span(),
                     format!(
-                        "function `{name}` is reserved: the model defines it when [app] store_user = true"
+                        "function `{name}` is reserved: it is the mutation the root component runs when [app] store_user = true, not a query"
                     ),
                 );
             } else if seen_fns.insert(name, ()).is_some() {
@@ -486,12 +513,6 @@ impl Scenario {
                             known.join(", ")
                         )
                     },
-                );
-            }
-            if *c.gate.get_ref() == Gate::CurrentUser && !self.app.store_user {
-                err(
-                    c.gate.span(),
-                    "gate = \"current-user\" needs [app] store_user = true: useCurrentUser waits for the row that users.store writes".to_string(),
                 );
             }
             let n = *c.instances.get_ref();
@@ -534,9 +555,12 @@ pub const USERS_CURRENT: &str = "users:current";
 /// Name of the implicit mutation the root component runs (`useStoreUserEffect`).
 pub const USERS_STORE: &str = "users:store";
 
-/// Functions the model defines itself when `store_user` is on.
+/// Functions a scenario may not declare: `users:store` is the mutation the
+/// model runs for `store_user`, not a query. (`users:current` may be
+/// declared: the declaration's `auth` is then used, else the model defines
+/// it as `optional`.)
 pub fn is_reserved_function(name: &str) -> bool {
-    name == USERS_CURRENT || name == USERS_STORE
+    name == USERS_STORE
 }
 
 /// The starter scenario `authrace init` writes.

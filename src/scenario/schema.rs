@@ -65,6 +65,7 @@ pub const GATES: &[&str] = &[
     "authenticated",
     "current-user",
 ];
+pub const USER_ROWS: &[&str] = &["client-store", "webhook", "existing"];
 pub const STRATEGIES: &[&str] = &["bfs", "dfs"];
 pub const VERDICTS: &[&str] = &["holds", "violated", "vacuous", "unknown"];
 
@@ -144,11 +145,18 @@ const CLIENT: &[Field] = &[
     ),
 ];
 
-const APP: &[Field] = &[f(
-    "store_user",
-    Ty::Bool,
-    "The app's root component runs users.store in an effect once useConvexAuth().isAuthenticated (useStoreUserEffect).",
-)];
+const APP: &[Field] = &[
+    f(
+        "store_user",
+        Ty::Bool,
+        "The app's root component runs users.store in an effect once useConvexAuth().isAuthenticated (useStoreUserEffect).",
+    ),
+    f(
+        "user_rows",
+        Ty::Enum(USER_ROWS),
+        "Who creates a user's row in the users table: client-store (only the app's users.store mutation; the default), webhook (the auth provider's webhook, at some moment after the user's account exists, independent of the client), existing (every user's row exists from the start).",
+    ),
+];
 
 const FAULTS: &[Field] = &[
     f(

@@ -289,6 +289,10 @@ export class Run {
         );
         return null;
       }
+      case "webhook": {
+        if (s.user !== "A" && s.user !== "B") return "webhook needs a user, A or B";
+        return this.server.webhook(s.user);
+      }
       case "advance": {
         // Moves the fake clock without firing anything (Date.now only).
         this.clock.now += Number(s.ms) || 0;

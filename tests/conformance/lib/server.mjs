@@ -347,6 +347,26 @@ export class FakeServer {
     }
   }
 
+  /** The auth provider's webhook (an HTTP action) inserts `user`'s row; the
+   * commit re-runs what reads `users` on every served connection. Returns
+   * null, or why the step does not apply. */
+  webhook(user) {
+    if (this.rows.has(user)) return `${user}'s row exists`;
+    this.rows.add(user);
+    this.dbTs += 1;
+    for (const c of this.served()) {
+      const results = this.rerun(c, (p) => this.functions.get(p)?.readsUsers === true);
+      if (results.length > 0) {
+        this.transition(c, {
+          identityVersion: c.identityVersion,
+          querySetVersion: c.querySetVersion,
+          results,
+        });
+      }
+    }
+    return null;
+  }
+
   /** Fault: the identity on `conn` is found expired. */
   expire(conn) {
     const label = conn.identity;
