@@ -99,7 +99,10 @@ fn json_report_has_the_contract_fields() {
         assert!(v["stats"][k].is_u64(), "stats.{k}");
     }
     let props = v["properties"].as_array().unwrap();
-    assert_eq!(props.len(), 6);
+    assert_eq!(
+        props.len(),
+        authrace::scenario::properties::PropertyId::ALL.len()
+    );
     let qra = props
         .iter()
         .find(|p| p["id"] == "query-runs-authenticated")
@@ -118,7 +121,10 @@ fn json_report_has_the_contract_fields() {
     assert!(ev["trace"].is_null());
     // The report parses back.
     let back: authrace::check::report::Report = serde_json::from_str(&out).unwrap();
-    assert_eq!(back.properties.len(), 6);
+    assert_eq!(
+        back.properties.len(),
+        authrace::scenario::properties::PropertyId::ALL.len()
+    );
 }
 
 #[test]

@@ -9,12 +9,16 @@ use crate::common::{model_files, root};
 
 /// (scenario, unique states stored by stateright's BFS).
 const PINS: &[(&str, usize)] = &[
+    (
+        "models/fidelity/optional-anonymous-null-is-no-result.toml",
+        175,
+    ),
     ("models/matrix/authenticated-no-faults.toml", 77),
     ("models/matrix/authenticated-socket-drop.toml", 1049),
     ("models/matrix/convex-auth-no-faults.toml", 77),
     ("models/matrix/convex-auth-socket-drop.toml", 1049),
-    ("models/matrix/current-user-no-faults.toml", 385),
-    ("models/matrix/current-user-socket-drop.toml", 12592),
+    ("models/matrix/current-user-no-faults.toml", 410),
+    ("models/matrix/current-user-socket-drop.toml", 13486),
     ("models/matrix/none-no-faults.toml", 75),
     ("models/matrix/none-socket-drop.toml", 634),
     ("models/matrix/provider-no-faults.toml", 53),
@@ -38,7 +42,7 @@ const PINS: &[(&str, usize)] = &[
         "models/reports/clerk-4112-org-switch-stale-token.toml",
         8621,
     ),
-    ("models/reports/collabute-132-user-row-fixed.toml", 412),
+    ("models/reports/collabute-132-user-row-fixed.toml", 415),
     ("models/reports/collabute-132-user-row.toml", 123),
     (
         "models/reports/convex-auth-178-reauth-after-expiry.toml",

@@ -39,30 +39,30 @@ pub struct Limits<'a> {
 pub mod fact {
     use crate::scenario::properties::PropertyId;
     /// The state violates safety property `p` (`AuthModel::holds` is false).
-    pub fn violates(p: PropertyId) -> u16 {
-        p.bit() as u16
+    pub fn violates(p: PropertyId) -> u32 {
+        p.bit() as u32
     }
     /// The step into the state triggered safety property `p`.
-    pub fn triggered(p: PropertyId) -> u16 {
-        (p.bit() as u16) << 4
+    pub fn triggered(p: PropertyId) -> u32 {
+        (p.bit() as u32) << 8
     }
     /// The liveness premise: the provider is signed in.
-    pub const PREMISE: u16 = 1 << 8;
+    pub const PREMISE: u32 = 1 << 16;
     /// [`super::authenticated_goal`] holds.
-    pub const AUTH_GOAL: u16 = 1 << 9;
+    pub const AUTH_GOAL: u32 = 1 << 17;
     /// [`super::results_goal`] holds.
-    pub const RESULTS_GOAL: u16 = 1 << 10;
+    pub const RESULTS_GOAL: u32 = 1 << 18;
 }
 
 /// The fact bits of one state.
-pub fn facts_of(model: &AuthModel, s: &State) -> u16 {
+pub fn facts_of(model: &AuthModel, s: &State) -> u32 {
     let mut f = 0;
     for p in PropertyId::ALL {
         if p.kind() == crate::scenario::properties::PropertyKind::Safety && !model.holds(p, s) {
             f |= fact::violates(p);
         }
     }
-    f |= (s.triggered as u16 & 0xf) << 4;
+    f |= (s.triggered as u32) << 8;
     if premise(s).is_some() {
         f |= fact::PREMISE;
     }
@@ -86,7 +86,7 @@ pub struct StateGraph {
     pending: Vec<Vec<(u32, u32, Action)>>,
     pending_edges: usize,
     /// The fact bits of each node.
-    pub facts: Vec<u16>,
+    pub facts: Vec<u32>,
     /// The states, unless the graph is compact.
     pub states: Vec<State>,
     /// BFS parent of each node (`None` for the initial state).
@@ -305,7 +305,7 @@ impl StateGraph {
 
     /// A shortest path from the initial state to a state whose facts
     /// satisfy `pred`.
-    pub fn shortest_to(&self, pred: impl Fn(u16) -> bool) -> Option<Vec<Action>> {
+    pub fn shortest_to(&self, pred: impl Fn(u32) -> bool) -> Option<Vec<Action>> {
         // Node ids are assigned in BFS order, so the first match is the shallowest.
         let id = self.facts.iter().position(|&f| pred(f))?;
         Some(self.path_to(id as u32))
@@ -430,7 +430,7 @@ pub fn results_goal(model: &AuthModel, s: &State) -> bool {
         !(r.is_mounted(i) && r.is_active(i))
             || s.client
                 .view_of(c.query)
-                .is_some_and(|o| is_success_for(&o, u))
+                .is_some_and(|o| is_success_for(&o, model.ctx.functions[c.query as usize].auth, u))
     })
 }
 
@@ -531,7 +531,13 @@ pub fn explain(model: &AuthModel, s: &State, p: PropertyId, quiescent: bool) -> 
             for (i, c) in ctx.components.iter().enumerate() {
                 if r.is_mounted(i) && r.is_active(i) {
                     match s.client.view_of(c.query) {
-                        Some(o) if !is_success_for(&o, s.provider.session.user().unwrap_or(0)) => {
+                        Some(o)
+                            if !is_success_for(
+                                &o,
+                                ctx.functions[c.query as usize].auth,
+                                s.provider.session.user().unwrap_or(0),
+                            ) =>
+                        {
                             why.push(format!("{} holds {}", c.name, o.describe()))
                         }
                         None => why.push(format!("{} has no result", c.name)),

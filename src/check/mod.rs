@@ -389,6 +389,7 @@ fn limit_reason(stopped_by: Option<&str>, hit_states: bool, hit_depth: bool) -> 
 pub fn trigger_name(p: PropertyId) -> &'static str {
     match p {
         PropertyId::QueryRunsAuthenticated => "trigger:query-runs-authenticated",
+        PropertyId::StoreRunsAuthenticated => "trigger:store-runs-authenticated",
         PropertyId::UserRowReady => "trigger:user-row-ready",
         PropertyId::NoStaleIdentity => "trigger:no-stale-identity",
         PropertyId::StableAuth => "trigger:stable-auth",

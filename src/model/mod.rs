@@ -679,6 +679,9 @@ impl Model for AuthModel {
             Property::always("query-runs-authenticated", |m, s| {
                 m.holds(PropertyId::QueryRunsAuthenticated, s)
             }),
+            Property::always("store-runs-authenticated", |m, s| {
+                m.holds(PropertyId::StoreRunsAuthenticated, s)
+            }),
             Property::always("user-row-ready", |m, s| {
                 m.holds(PropertyId::UserRowReady, s)
             }),
@@ -691,6 +694,10 @@ impl Model for AuthModel {
         props.push(Property::sometimes(
             "trigger:query-runs-authenticated",
             |_: &AuthModel, s: &State| s.triggered & PropertyId::QueryRunsAuthenticated.bit() != 0,
+        ));
+        props.push(Property::sometimes(
+            "trigger:store-runs-authenticated",
+            |_: &AuthModel, s: &State| s.triggered & PropertyId::StoreRunsAuthenticated.bit() != 0,
         ));
         props.push(Property::sometimes(
             "trigger:user-row-ready",
@@ -716,11 +723,16 @@ pub fn users_in(set: msg::UserSet) -> Vec<&'static str> {
         .collect()
 }
 
-/// Whether an outcome is a successful value computed for `user` (or for
-/// nobody in particular).
-pub fn is_success_for(o: &Outcome, user: User) -> bool {
+/// Whether an outcome of a function with auth `auth` serves `user`: a value
+/// computed with `user`'s identity — or, for a function that ignores
+/// identity, any value. An `optional` function's anonymous result (its null
+/// for nobody) does not serve a signed-in user: it shows nobody's data.
+pub fn is_success_for(o: &Outcome, auth: AuthReq, user: User) -> bool {
     match o {
-        Outcome::Value { for_user, .. } => for_user.is_none_or(|u| u == user),
+        Outcome::Value { for_user, .. } => match auth {
+            AuthReq::None => true,
+            _ => *for_user == Some(user),
+        },
         Outcome::Failed(_) => false,
     }
 }

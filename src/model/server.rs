@@ -417,6 +417,7 @@ impl State {
                 let store = crate::model::USERS_STORE;
                 match identity {
                     Some(t) => {
+                        self.trigger(PropertyId::StoreRunsAuthenticated);
                         if stamp & (1 << t.user) != 0 {
                             self.violate(PropertyId::NoStaleIdentity);
                             fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
@@ -453,9 +454,9 @@ impl State {
                             identity: None,
                             inserted: None,
                         });
-                        self.trigger(PropertyId::QueryRunsAuthenticated);
-                        self.violate(PropertyId::QueryRunsAuthenticated);
-                        fx.violation(Actor::Server, PropertyId::QueryRunsAuthenticated, || {
+                        self.trigger(PropertyId::StoreRunsAuthenticated);
+                        self.violate(PropertyId::StoreRunsAuthenticated);
+                        fx.violation(Actor::Server, PropertyId::StoreRunsAuthenticated, || {
                             format!("runs {store} with no identity: Unauthenticated")
                         });
                         self.server_send(

@@ -18,6 +18,12 @@ pub enum PropertyId {
     /// identity. Guards the seed thread and reports 1-9, 14, 25, 26 of
     /// `bug-reports.md` (e.g. convex-backend#242, convex-js#82, better-auth#79).
     QueryRunsAuthenticated,
+    /// The root component's `users.store` mutation never runs on the server
+    /// with no identity (it would throw "Unauthenticated" and create no row).
+    /// A mutation is not a query: a re-sent committed one is answered from
+    /// the server's record without running again. Guards report 27
+    /// (collabute#132) and the docs' `useStoreUserEffect`.
+    StoreRunsAuthenticated,
     /// No `user-row` function is evaluated for a user before that user's row
     /// exists. Guards report 27 (collabute#132, Splitr#64, MCPJam#537).
     UserRowReady,
@@ -43,8 +49,9 @@ pub enum PropertyId {
 }
 
 impl PropertyId {
-    pub const ALL: [PropertyId; 6] = [
+    pub const ALL: [PropertyId; 7] = [
         PropertyId::QueryRunsAuthenticated,
+        PropertyId::StoreRunsAuthenticated,
         PropertyId::UserRowReady,
         PropertyId::NoStaleIdentity,
         PropertyId::StableAuth,
@@ -55,6 +62,7 @@ impl PropertyId {
     pub fn as_str(self) -> &'static str {
         match self {
             PropertyId::QueryRunsAuthenticated => "query-runs-authenticated",
+            PropertyId::StoreRunsAuthenticated => "store-runs-authenticated",
             PropertyId::UserRowReady => "user-row-ready",
             PropertyId::NoStaleIdentity => "no-stale-identity",
             PropertyId::StableAuth => "stable-auth",
@@ -88,6 +96,7 @@ impl PropertyId {
             PropertyId::QueryRunsAuthenticated => {
                 "no `required` or `user-row` function is ever evaluated"
             }
+            PropertyId::StoreRunsAuthenticated => "users.store never runs on the server",
             PropertyId::UserRowReady => "no `user-row` function is ever evaluated with an identity",
             PropertyId::NoStaleIdentity => "the app never commits a sign-out or a switch of user",
             PropertyId::StableAuth => "useConvexAuth().isAuthenticated never becomes true",
