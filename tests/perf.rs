@@ -125,8 +125,10 @@ fn the_compact_graph_decides_what_the_full_graph_decides() {
             let a = liveness::decide(&model, &full, p);
             let b = liveness::decide(&model, &compact, p);
             match (a, b) {
-                (LiveOutcome::Holds, LiveOutcome::Holds)
-                | (LiveOutcome::Vacuous, LiveOutcome::Vacuous) => {}
+                (LiveOutcome::Holds { fair_cycle: ca }, LiveOutcome::Holds { fair_cycle: cb }) => {
+                    assert_eq!(ca, cb, "{name}: {p} inevitability differs")
+                }
+                (LiveOutcome::Vacuous, LiveOutcome::Vacuous) => {}
                 (
                     LiveOutcome::Violated {
                         path: pa,

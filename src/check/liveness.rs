@@ -3,11 +3,22 @@
 //! `stateright`'s `eventually` is documented as unsound on cycles and on
 //! paths that rejoin, so `eventually-*` properties are decided here instead:
 //! the whole reachable graph is built with `petgraph`, each edge labelled
-//! *progress* unless it is a fault or a user action, and a property holds when
-//! from every reachable state satisfying the premise some goal state is
-//! reachable along progress edges only. This is reachability under the
-//! assumption that the system keeps taking non-fault steps (weak fairness of
-//! progress), checked exactly with a backward search from the goal states.
+//! *progress* unless it is a fault or a user action.
+//!
+//! The verdict is **recoverability**: a property holds when from every
+//! reachable state satisfying the premise some goal state is reachable along
+//! progress edges only — whatever faults and user actions happened before,
+//! the system *can* still get there without more of them. It is decided
+//! exactly with a backward search from the goal states. It is weaker than
+//! "every run gets there": a run may keep taking progress steps that avoid
+//! the goal. That stronger notion, **inevitability** under weak fairness
+//! (no progress action stays enabled forever without being taken), is
+//! checked too and reported beside the verdict: it fails when a strongly
+//! connected set of goal-free states reachable by progress from a premise
+//! state admits a weakly fair cycle — one in which every progress action
+//! enabled in all of its states is taken somewhere in it. (For weak
+//! fairness, checking each maximal such component is exact: if a component
+//! as a whole is unfair because of an action, every cycle inside it is.)
 
 use std::collections::{HashMap, VecDeque};
 
@@ -368,6 +379,122 @@ impl StateGraph {
         (Self::unwind(&prev, from, last), last, false)
     }
 
+    /// A weakly fair cycle of progress steps through goal-free states that
+    /// some premise state reaches by progress: the path from the initial
+    /// state to its first state, then the cycle, and the length of that path.
+    fn fair_cycle_avoiding(&self, goal: &[bool]) -> Option<(Vec<Action>, usize)> {
+        // Goal-free states reached by progress from goal-free premise states.
+        let mut region = vec![false; self.len()];
+        let mut queue: VecDeque<usize> = (0..self.len())
+            .filter(|&i| self.facts[i] & fact::PREMISE != 0 && !goal[i])
+            .collect();
+        for &i in &queue {
+            region[i] = true;
+        }
+        while let Some(n) = queue.pop_front() {
+            for e in self.graph.edges(NodeIndex::new(n)) {
+                let t = petgraph::visit::EdgeRef::target(&e).index();
+                if Self::is_progress(e.weight()) && !goal[t] && !region[t] {
+                    region[t] = true;
+                    queue.push_back(t);
+                }
+            }
+        }
+        // The region's progress subgraph, and its strongly connected components.
+        let members: Vec<usize> = (0..self.len()).filter(|&i| region[i]).collect();
+        let local: HashMap<usize, u32> = members
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (i, k as u32))
+            .collect();
+        let mut sub: DiGraph<(), Action, u32> = DiGraph::with_capacity(members.len(), 0);
+        for _ in &members {
+            sub.add_node(());
+        }
+        for (k, &i) in members.iter().enumerate() {
+            for e in self.graph.edges(NodeIndex::new(i)) {
+                let t = petgraph::visit::EdgeRef::target(&e).index();
+                if let (true, Some(&lt)) = (Self::is_progress(e.weight()), local.get(&t)) {
+                    if lt as usize != k {
+                        sub.add_edge(NodeIndex::new(k), NodeIndex::new(lt as usize), *e.weight());
+                    }
+                }
+            }
+        }
+        for scc in petgraph::algo::tarjan_scc(&sub) {
+            if scc.len() < 2 {
+                continue; // no cycle (self-loops are stutter steps)
+            }
+            let inside: std::collections::HashSet<NodeIndex<u32>> = scc.iter().copied().collect();
+            let mut taken = std::collections::HashSet::new();
+            let mut always: Option<std::collections::HashSet<Action>> = None;
+            for &n in &scc {
+                let mut enabled = std::collections::HashSet::new();
+                for e in self.graph.edges(NodeIndex::new(members[n.index()])) {
+                    if Self::is_progress(e.weight()) {
+                        enabled.insert(*e.weight());
+                    }
+                }
+                for e in sub.edges(n) {
+                    if inside.contains(&petgraph::visit::EdgeRef::target(&e)) {
+                        taken.insert(*e.weight());
+                    }
+                }
+                always = Some(match always {
+                    None => enabled,
+                    Some(a) => a.intersection(&enabled).copied().collect(),
+                });
+            }
+            if always.is_some_and(|a| a.is_subset(&taken)) {
+                // A lasso: the shortest path to the component's shallowest
+                // state, then a cycle back to it inside the component.
+                let entry = *scc
+                    .iter()
+                    .min_by_key(|n| self.depth[members[n.index()]])
+                    .expect("a component has states");
+                let mut path = self.path_to(members[entry.index()] as u32);
+                let prefix = path.len();
+                path.extend(Self::cycle_through(&sub, &inside, entry));
+                return Some((path, prefix));
+            }
+        }
+        None
+    }
+
+    /// A cycle from `entry` back to it within `inside` (breadth first).
+    fn cycle_through(
+        sub: &DiGraph<(), Action, u32>,
+        inside: &std::collections::HashSet<NodeIndex<u32>>,
+        entry: NodeIndex<u32>,
+    ) -> Vec<Action> {
+        let mut prev: HashMap<NodeIndex<u32>, (NodeIndex<u32>, Action)> = HashMap::new();
+        let mut queue = VecDeque::from([entry]);
+        while let Some(n) = queue.pop_front() {
+            for e in sub.edges(n) {
+                let t = petgraph::visit::EdgeRef::target(&e);
+                if !inside.contains(&t) {
+                    continue;
+                }
+                if t == entry {
+                    let mut cycle = vec![*e.weight()];
+                    let mut at = n;
+                    while at != entry {
+                        let (p, a) = prev[&at];
+                        cycle.push(a);
+                        at = p;
+                    }
+                    cycle.reverse();
+                    return cycle;
+                }
+                if let std::collections::hash_map::Entry::Vacant(v) = prev.entry(t) {
+                    v.insert((n, *e.weight()));
+                    queue.push_back(t);
+                }
+            }
+        }
+        unreachable!("a strongly connected component has a cycle through each state")
+    }
+
     fn unwind(prev: &HashMap<u32, (u32, Action)>, from: u32, mut to: u32) -> Vec<Action> {
         let mut path = Vec::new();
         while to != from {
@@ -382,7 +509,12 @@ impl StateGraph {
 
 /// The outcome of one liveness property on a complete graph.
 pub enum LiveOutcome {
-    Holds,
+    /// Recoverable from every premise state. `fair_cycle`: when not
+    /// inevitable, a path from the initial state into a weakly fair cycle of
+    /// progress steps that never reaches the goal, and where the cycle starts.
+    Holds {
+        fair_cycle: Option<(Vec<Action>, usize)>,
+    },
     /// The premise never holds.
     Vacuous,
     Violated {
@@ -463,7 +595,9 @@ pub fn decide(model: &AuthModel, g: &StateGraph, p: PropertyId) -> LiveOutcome {
         return LiveOutcome::Vacuous;
     }
     let Some(bad) = worst else {
-        return LiveOutcome::Holds;
+        return LiveOutcome::Holds {
+            fair_cycle: g.fair_cycle_avoiding(&goal),
+        };
     };
     let mut path = g.path_to(bad);
     let prefix = path.len();

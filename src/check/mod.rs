@@ -320,7 +320,31 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
             )
         } else {
             match liveness::decide(&model, &graph, p) {
-                LiveOutcome::Holds => (Verdict::Holds, None, None),
+                LiveOutcome::Holds { fair_cycle } => {
+                    let cycle = fair_cycle.map(|(path, prefix)| {
+                        let (mut steps, _) = trace::describe(&model, &path);
+                        for s in steps.iter_mut().skip(prefix) {
+                            s.actor = format!("(cycle) {}", s.actor);
+                        }
+                        steps
+                    });
+                    let reason = if cycle.is_none() {
+                        "recoverable (from every signed-in state, progress steps can get there) and inevitable (every weakly fair run of progress steps does)"
+                    } else {
+                        "recoverable (from every signed-in state, progress steps can get there) but not inevitable: a weakly fair run of progress steps can cycle forever without getting there (the (cycle) steps repeat)"
+                    };
+                    props.push(
+                        PropertyReport::new(
+                            p,
+                            Verdict::Holds,
+                            expected.get(&p).copied(),
+                            None,
+                            Some(reason.to_string()),
+                        )
+                        .with_inevitability(cycle),
+                    );
+                    continue;
+                }
                 LiveOutcome::Vacuous => (
                     Verdict::Vacuous,
                     None,

@@ -41,6 +41,17 @@ pub struct JsonStep {
     pub action: String,
 }
 
+fn json_steps(steps: &[TraceStep]) -> Vec<JsonStep> {
+    steps
+        .iter()
+        .map(|t| JsonStep {
+            step: t.step,
+            actor: t.actor.clone(),
+            action: t.action.clone(),
+        })
+        .collect()
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PropertyReport {
     pub id: PropertyId,
@@ -51,8 +62,18 @@ pub struct PropertyReport {
     /// Why the verdict is what it is (vacuity, limits, a liveness explanation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Liveness that holds (is recoverable): whether it is also inevitable,
+    /// i.e. every weakly fair run of progress steps reaches the goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inevitable: Option<bool>,
+    /// When not inevitable: a path into a weakly fair cycle of progress
+    /// steps that never reaches the goal (the steps marked `(cycle)` repeat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<Vec<JsonStep>>,
     #[serde(skip)]
     pub steps: Option<Vec<TraceStep>>,
+    #[serde(skip)]
+    pub cycle_steps: Option<Vec<TraceStep>>,
 }
 
 impl PropertyReport {
@@ -68,18 +89,21 @@ impl PropertyReport {
             kind: id.kind(),
             verdict,
             expected,
-            trace: steps.as_ref().map(|s| {
-                s.iter()
-                    .map(|t| JsonStep {
-                        step: t.step,
-                        actor: t.actor.clone(),
-                        action: t.action.clone(),
-                    })
-                    .collect()
-            }),
+            trace: steps.as_deref().map(json_steps),
             reason,
+            inevitable: None,
+            cycle: None,
             steps,
+            cycle_steps: None,
         }
+    }
+
+    /// Records whether a liveness property that holds is also inevitable.
+    pub fn with_inevitability(mut self, cycle: Option<Vec<TraceStep>>) -> PropertyReport {
+        self.inevitable = Some(cycle.is_none());
+        self.cycle = cycle.as_deref().map(json_steps);
+        self.cycle_steps = cycle;
+        self
     }
 
     /// The verdict differs from the scenario's `[expect]`.

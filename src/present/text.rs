@@ -51,6 +51,9 @@ pub fn report(r: &Report) -> String {
         if let Some(steps) = &p.steps {
             out.push_str(&trace(steps, "    "));
         }
+        if let Some(steps) = &p.cycle_steps {
+            out.push_str(&trace(steps, "    "));
+        }
     }
     for a in &r.anomalies {
         out.push_str(&format!("  note: {a}\n"));
