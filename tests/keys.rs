@@ -222,10 +222,12 @@ fn expect_auth() {
 
 #[test]
 fn initial_token_reuse() {
-    // With reuse, the first refetch waits for the timer; without, a
-    // transient null right after confirmation leaves the client in noAuth.
+    // With reuse, the first refetch waits for the timer (bounded here to
+    // never fire); without, the cached token's confirmation is followed at
+    // once by a forced refetch, and a transient null there leaves the client
+    // in noAuth.
     let t = with_component(
-        "name = \"k\"\n[provider]\nat_load = \"signed-in\"\n[client]\n@\n[faults]\ntransient_null = 1",
+        "name = \"k\"\n[provider]\nat_load = \"signed-in\"\n[client]\n@\n[faults]\ntransient_null = 1\nrefreshes = 0",
         "convex-auth",
     );
     live(

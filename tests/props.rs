@@ -433,4 +433,39 @@ proptest! {
             prop_assert_eq!(verdict(&bfs, p), Verdict::Violated, "{}: simulation found it\n{}", p, s.toml());
         }
     }
+
+    /// Canonical states are exact: along random walks, the canonical form
+    /// of the concrete state is the state the canonical run reached, and
+    /// both enable the same actions (up to renaming) with the same property
+    /// bits. (Token ranks, version shifts and the client's version floor of
+    /// `model::canon` lose nothing.)
+    #[test]
+    fn canonical_runs_are_concrete_runs(s in spec(), seed in any::<u64>()) {
+        use authrace::model::{Fx, canon::canonicalize};
+        use stateright::Model;
+        let scenario = s.scenario();
+        let model = AuthModel::new(&scenario);
+        let mut rng = seed;
+        for _ in 0..8 {
+            let mut concrete = model.init_state();
+            let mut canonical = model.init_state();
+            for _ in 0..60 {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                model.actions(&concrete, &mut a);
+                model.actions(&canonical, &mut b);
+                prop_assert_eq!(a.len(), b.len(), "{}", s.toml());
+                if a.is_empty() {
+                    break;
+                }
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let k = (rng >> 33) as usize % a.len();
+                concrete = model.step(&concrete, a[k], &mut Fx::off()).expect("enabled");
+                canonical = model.next_state(&canonical, b[k]).expect("enabled");
+                let mut c = concrete.clone();
+                canonicalize(&mut c);
+                prop_assert_eq!(&c, &canonical, "{}", s.toml());
+                prop_assert_eq!(concrete.violations, canonical.violations);
+            }
+        }
+    }
 }

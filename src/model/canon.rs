@@ -8,11 +8,35 @@
 //! numbers have the same futures, step for step, so the checker explores
 //! one: every number is replaced by its rank among the numbers of its kind
 //! that the state mentions (the counters of the next number included).
-//! Identity and query-set versions are not names — the client and server do
-//! arithmetic on them (`baseVersion + 1`) — and are kept as they are.
 //!
-//! Traces are replayed without canonicalization, so they show the numbers
-//! the run really used.
+//! Identity and query-set versions are not names — the client and server do
+//! arithmetic on them (`baseVersion + 1`) — but they are clocks of one
+//! connection: every comparison is between values of the same clock on the
+//! same connection (`base == version`, `end > start`, `end <
+//! identityVersion`, `base + 1 < identityVersion`), and every change adds to
+//! one. Shifting all values of one clock of one connection by the same
+//! amount changes no comparison, so each connection's clocks are shifted
+//! down ([`normalize_time`]).
+//!
+//! The client's own versions are shifted with the connection its socket is
+//! on, with one limit: they also meet a *fresh* server, whose clocks start
+//! at 0, when a socket opened while paused is paused again and resumed
+//! (`onResume` without `onOpen`: the client's old versions go out as bases;
+//! a ModifyQuerySet base other than 0 is a FatalError, an Authenticate base
+//! other than 0 closes the socket). Against a fresh server a client version
+//! matters only as 0, 1 or at least 2 (`base + 1 < identityVersion` with
+//! the server's base 0), and adding keeps those classes apart, so the
+//! client's values are never shifted below 2 (nor from below 2); with no
+//! socket, or one whose server has seen nothing yet, they are capped at 2.
+//!
+//! Time makes both necessary, not just useful: the refetch timer fires
+//! whenever it is armed, so a session refreshes forever, each refresh issuing
+//! a token and advancing the identity clock. Ranks and shifts keep that
+//! space finite. [`normalize_time`] (tokens and versions) is therefore always
+//! applied; the other renamings only with symmetry reduction on.
+//!
+//! Traces are replayed without either, so they show the numbers the run
+//! really used.
 
 use super::State;
 use super::client::{Answer, AuthState, Ws};
@@ -172,8 +196,10 @@ impl stateright::Representative for State {
     }
 }
 
-/// Replaces every name in `s` by its rank among the names of its kind.
+/// Replaces every name in `s` by its rank among the names of its kind, and
+/// shifts every version clock to start at 0.
 pub fn canonicalize(s: &mut State) {
+    normalize_versions(s);
     let mut names: [Names; 5] = Default::default();
     visit(s, &mut |k, v| names[k as usize].add(*v));
     // Most states already use the names 0..n of each kind: nothing to rename.
@@ -181,4 +207,98 @@ pub fn canonicalize(s: &mut State) {
         return;
     }
     visit(s, &mut |k, v| *v = names[k as usize].rank(*v));
+}
+
+/// What keeps time finite, and only that: token issue numbers replaced by
+/// their ranks, version clocks shifted to start at 0. Applied when symmetry
+/// reduction is off.
+pub fn normalize_time(s: &mut State) {
+    normalize_versions(s);
+    let mut tokens = Names::default();
+    visit(s, &mut |k, v| {
+        if k == Kind::Token {
+            tokens.add(*v)
+        }
+    });
+    if tokens.is_dense() {
+        return;
+    }
+    visit(s, &mut |k, v| {
+        if k == Kind::Token {
+            *v = tokens.rank(*v)
+        }
+    });
+}
+
+/// Which clock a version belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    Identity,
+    QuerySet,
+}
+
+/// Calls `f` on every version of connection `i`'s clocks.
+fn visit_versions(s: &mut State, i: usize, f: &mut impl FnMut(Clock, &mut u8)) {
+    let c = &mut s.net[i];
+    f(Clock::Identity, &mut c.server.version);
+    f(Clock::QuerySet, &mut c.server.query_set_version);
+    for sent in &mut c.up {
+        match &mut sent.frame {
+            ClientFrame::Authenticate { base, .. } => f(Clock::Identity, base),
+            ClientFrame::ModifyQuerySet { base, new, .. } => {
+                f(Clock::QuerySet, base);
+                f(Clock::QuerySet, new);
+            }
+            ClientFrame::Connect | ClientFrame::StoreUser { .. } => {}
+        }
+    }
+    for frame in &mut c.down {
+        match frame {
+            ServerFrame::Transition { start, end, .. } => {
+                f(Clock::Identity, start);
+                f(Clock::Identity, end);
+            }
+            ServerFrame::AuthError { base, .. } => f(Clock::Identity, base),
+            _ => {}
+        }
+    }
+}
+
+/// The smallest client version the shift may leave: below it, a value's
+/// class against a fresh server (0, 1, at least 2) would change.
+const CLIENT_FLOOR: u8 = 2;
+
+/// Shifts each connection's version clocks down (see the module docs for
+/// why that is exact), the client's with its socket's connection.
+fn normalize_versions(s: &mut State) {
+    let current = s.client.conn();
+    let mut on_current = false;
+    for i in 0..s.net.len() {
+        let mut min = [u8::MAX; 2];
+        visit_versions(s, i, &mut |k, v| min[k as usize] = min[k as usize].min(*v));
+        let c = &s.net[i];
+        let untouched = c.up.is_empty()
+            && c.down.is_empty()
+            && !c.server.sent_transition
+            && c.server.version == 0
+            && c.server.query_set_version == 0;
+        if current == Some(c.id) && !untouched {
+            on_current = true;
+            let client = [s.client.identity_version, s.client.query_set_version];
+            for k in 0..2 {
+                min[k] = min[k]
+                    .min(client[k])
+                    .min(client[k].saturating_sub(CLIENT_FLOOR));
+            }
+            s.client.identity_version -= min[Clock::Identity as usize];
+            s.client.query_set_version -= min[Clock::QuerySet as usize];
+        }
+        if min != [0, 0] {
+            visit_versions(s, i, &mut |k, v| *v -= min[k as usize]);
+        }
+    }
+    if !on_current {
+        s.client.identity_version = s.client.identity_version.min(CLIENT_FLOOR);
+        s.client.query_set_version = s.client.query_set_version.min(CLIENT_FLOOR);
+    }
 }

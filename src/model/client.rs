@@ -775,7 +775,7 @@ impl State {
                 || (f.cont == Cont::SetConfigRefetch && f.answer != Some(Answer::Threw))
         });
         let request = self.client.token_requests.0;
-        self.client.token_requests.0 += 1;
+        self.client.token_requests.0 = request.wrapping_add(1);
         self.client.fetches.push(Fetch {
             request: Meta(request),
             current: true,
@@ -930,9 +930,12 @@ impl State {
         self.set_auth_state(AuthState::WaitingForScheduledRefetch { timer: true }, fx);
     }
 
-    /// The refetch timer fires (`refreshes` budget): `refetchToken`.
+    /// The refetch timer fires: `refetchToken` (the callback `setTimeout`
+    /// was given in `scheduleTokenRefetch`).
     pub(crate) fn refetch_timer(&mut self, _ctx: &Ctx, fx: &mut Fx) -> bool {
-        self.budgets.refreshes -= 1;
+        if self.budgets.refreshes != super::Budgets::UNBOUNDED {
+            self.budgets.refreshes -= 1;
+        }
         self.client.auth_state = AuthState::WaitingForScheduledRefetch { timer: false };
         // The timer fires `refreshTokenLeewaySeconds` before the token expires.
         if let Some(t) = self.client.auth {

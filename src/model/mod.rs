@@ -110,14 +110,21 @@ pub struct Ctx {
     pub max_depth: Option<usize>,
 }
 
-/// Remaining fault budgets.
+/// Remaining fault budgets, and the optional bound on the refetch timer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Budgets {
     pub socket_drops: u8,
+    /// Times the refetch timer may still fire; [`Budgets::UNBOUNDED`]: as
+    /// often as it is armed.
     pub refreshes: u8,
     pub expiries: u8,
     pub reject_tokens: u8,
     pub transient_null: u8,
+}
+
+impl Budgets {
+    /// A bound that is never used up.
+    pub const UNBOUNDED: u8 = u8::MAX;
 }
 
 impl Ctx {
@@ -197,7 +204,11 @@ impl Ctx {
             user_rows: s.app.user_rows.unwrap_or_default(),
             budgets: Budgets {
                 socket_drops: *s.faults.socket_drops.get_ref(),
-                refreshes: *s.faults.refreshes.get_ref(),
+                refreshes: s
+                    .faults
+                    .refreshes
+                    .as_ref()
+                    .map_or(Budgets::UNBOUNDED, |r| *r.get_ref()),
                 expiries: *s.faults.expiries.get_ref(),
                 reject_tokens: *s.faults.reject_tokens.get_ref(),
                 transient_null: *s.faults.transient_null.get_ref(),
@@ -296,7 +307,8 @@ pub enum Action {
     ClientReceives { conn: ConnId },
     /// The client's close of `conn` (`WebSocketManager.stop()`) completes.
     ClientCloseCompletes { conn: ConnId },
-    /// The scheduled token refetch timer fires (fault budget `refreshes`).
+    /// The scheduled token refetch timer fires: time passes (bounded only
+    /// when the scenario bounds `refreshes`).
     ClientRefetchTimer,
     /// The server handles the next frame on `conn`; `reject`: it rejects the
     /// token presented (fault budget `reject_tokens`).
@@ -311,15 +323,16 @@ pub enum Action {
 }
 
 impl Action {
-    /// Faults consume a budget; liveness never relies on them.
+    /// Faults consume a budget; liveness never relies on them. (The
+    /// refetch timer is time, not a fault: liveness may rely on an overdue
+    /// timer firing.)
     pub fn is_fault(&self) -> bool {
         matches!(
             self,
             Action::ProviderAnswers {
                 transient_null: true,
                 ..
-            } | Action::ClientRefetchTimer
-                | Action::ServerReceives { reject: true, .. }
+            } | Action::ServerReceives { reject: true, .. }
                 | Action::ServerExpires { .. }
                 | Action::NetworkDrops { .. }
         )
@@ -656,6 +669,8 @@ impl Model for AuthModel {
         let mut next = self.step(s, action, &mut Fx::off())?;
         if self.canonical {
             canon::canonicalize(&mut next);
+        } else {
+            canon::normalize_time(&mut next);
         }
         Some(next)
     }

@@ -342,8 +342,9 @@ impl State {
         let sent = self.net[ci].up.remove(0);
         if fx.on() {
             let d = sent.frame.describe(&|f| ctx.fn_short(f));
-            let note = match (&sent.frame, self.net[ci].server.version) {
-                (ClientFrame::ModifyQuerySet { .. }, 0) => " (no Authenticate yet)",
+            let sc = &self.net[ci].server;
+            let note = match (&sent.frame, sc.version, sc.identity) {
+                (ClientFrame::ModifyQuerySet { .. }, 0, None) => " (no Authenticate yet)",
                 _ => "",
             };
             fx.note(Actor::Client, Actor::Server, || format!("{d}{note}"));

@@ -192,14 +192,17 @@ impl UserRows {
     }
 }
 
-/// Fault budgets: each fault may happen up to N times, at any moment.
+/// Fault budgets: each fault may happen up to N times, at any moment; and
+/// an optional bound on the refetch timer, which is time, not a fault.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
     #[serde(default = "zero")]
     pub socket_drops: Spanned<u8>,
-    #[serde(default = "zero")]
-    pub refreshes: Spanned<u8>,
+    /// An optional bound on how often the scheduled token refetch timer
+    /// fires. Absent: it fires whenever it is armed (time passes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refreshes: Option<Spanned<u8>>,
     #[serde(default = "zero")]
     pub expiries: Spanned<u8>,
     #[serde(default = "zero")]
@@ -216,7 +219,7 @@ impl Default for Faults {
     fn default() -> Faults {
         Faults {
             socket_drops: zero(),
-            refreshes: zero(),
+            refreshes: None,
             expiries: zero(),
             reject_tokens: zero(),
             transient_null: zero(),

@@ -167,7 +167,7 @@ const FAULTS: &[Field] = &[
     f(
         "refreshes",
         BUDGET,
-        "The scheduled token refetch timer may fire up to N times.",
+        "An optional bound: the scheduled token refetch timer fires at most N times. Absent, it fires whenever it is armed (after every confirmation of a fresh token), as time passes in every real session.",
     ),
     f(
         "expiries",
