@@ -101,6 +101,7 @@ pub mod commands;
 pub mod conformance;
 pub mod model;
 pub mod present;
+pub mod scan;
 pub mod scenario;
 
 /// The model's version: part of every scenario hash, bumped when the model's

@@ -631,7 +631,8 @@ impl<'s> Lowerer<'s> {
             | Expression::RegExpLiteral(_)
             | Expression::ThisExpression(_)
             | Expression::Super(_)
-            | Expression::MetaProperty(_)
+            | Expression::ImportMeta(_)
+            | Expression::NewTarget(_)
             | Expression::ClassExpression(_) => E::Other,
             Expression::TemplateLiteral(t) => {
                 if t.expressions.is_empty() && t.quasis.len() == 1 {

@@ -186,8 +186,8 @@ fn analyse(root: PathBuf, walked: walk::Walked, bytes: usize, read_time: Duratio
     let prefix = format!("{functions_dir}/");
     let functions_dir_found = walked.files.iter().any(|f| f.path.starts_with(&prefix));
     let functions = server::find(&link, &functions_dir);
-    let client = client::find(&link, &functions_dir, &functions);
-    let (sites, outside) = sites::find(&link, &functions_dir, &functions);
+    let (sites, outside, facts) = sites::find_with_facts(&link, &functions_dir, &functions);
+    let client = client::find(&link, &functions, &facts);
     Analysis {
         root,
         files: walked.files.len(),
@@ -204,3 +204,4 @@ fn analyse(root: PathBuf, walked: walk::Walked, bytes: usize, read_time: Duratio
         analyse_time: start.elapsed(),
     }
 }
+

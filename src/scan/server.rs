@@ -272,10 +272,10 @@ impl<'p> Interp<'p> {
                 None => V::unknown(),
             },
             Target::Namespace { file } => V::Namespace(file),
-            Target::External { module, name } => V::Ext {
+            Target::External { module, name } => builder_value(&module, &name).unwrap_or(V::Ext {
                 module,
                 path: vec![name],
-            },
+            }),
             Target::Missing(_) => V::unknown(),
         }
     }
@@ -649,26 +649,6 @@ impl<'p> Interp<'p> {
         if path.len() != 1 {
             return None;
         }
-        let generated = module == "@generated/server";
-        let generic = module == "convex/server";
-        if generated || generic {
-            let name = name.strip_suffix("Generic").unwrap_or(name);
-            let (kind, internal) = match name {
-                "query" => (FnKind::Query, false),
-                "internalQuery" => (FnKind::Query, true),
-                "mutation" => (FnKind::Mutation, false),
-                "internalMutation" => (FnKind::Mutation, true),
-                "action" => (FnKind::Action, false),
-                "internalAction" => (FnKind::Action, true),
-                "httpAction" => (FnKind::HttpAction, true),
-                _ => return None,
-            };
-            return Some(V::Builder {
-                kind,
-                internal,
-                mods: vec![],
-            });
-        }
         if module.starts_with("convex-helpers/server") {
             match name {
                 "customQuery" | "customMutation" | "customAction" | "zCustomQuery" | "zCustomMutation"
@@ -942,6 +922,30 @@ fn compare(op: CmpOp, a: &V, b: &V) -> V {
         (Some(e), CmpOp::Ne | CmpOp::StrictNe) => V::Bool(!e),
         (None, _) => V::Data { ident: x.ident() },
     }
+}
+
+/// Convex's function builders (`_generated/server`, or `convex/server`'s
+/// `*Generic` ones).
+fn builder_value(module: &str, name: &str) -> Option<V> {
+    if module != "@generated/server" && module != "convex/server" {
+        return None;
+    }
+    let name = name.strip_suffix("Generic").unwrap_or(name);
+    let (kind, internal) = match name {
+        "query" => (FnKind::Query, false),
+        "internalQuery" => (FnKind::Query, true),
+        "mutation" => (FnKind::Mutation, false),
+        "internalMutation" => (FnKind::Mutation, true),
+        "action" => (FnKind::Action, false),
+        "internalAction" => (FnKind::Action, true),
+        "httpAction" => (FnKind::HttpAction, true),
+        _ => return None,
+    };
+    Some(V::Builder {
+        kind,
+        internal,
+        mods: vec![],
+    })
 }
 
 /// Packages whose functions, handed `ctx`, do not read the identity.
