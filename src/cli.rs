@@ -26,6 +26,11 @@ pub enum Command {
         after_help = "Example:\n  authrace check models/seed-better-auth-ungated.toml\n  authrace check models/ --format json --threads 2"
     )]
     Check(CheckArgs),
+    /// Scan a Convex + React app: every query call site, its gate, and the risks under each trigger, with checked fixes.
+    #[command(
+        after_help = "Example:\n  authrace scan .\n  authrace scan . --format sarif > authrace.sarif\n  authrace scan . --triggers first-load,sign-out --explain\n\nExit codes: 0 no finding, 1 findings, 2 bad input, 3 a limit stopped a check."
+    )]
+    Scan(ScanArgs),
     /// Print the shortest counterexample of a property (or, when it holds, a witness of it being exercised).
     #[command(
         after_help = "Example:\n  authrace trace models/seed-better-auth-ungated.toml --property query-runs-authenticated --format mermaid"
@@ -213,6 +218,46 @@ pub struct CheckArgs {
     /// For violated properties, re-check with stronger gates and expectAuth and report what fixes them.
     #[arg(long)]
     pub suggest: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    /// The app's folder (its repository root).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    pub format: ScanFormat,
+    /// Add the shortest trace of every risk (text format).
+    #[arg(long)]
+    pub explain: bool,
+    /// Write each derived scenario as TOML into this folder (re-check them with `authrace check`).
+    #[arg(long)]
+    pub emit_scenarios: Option<PathBuf>,
+    /// Which triggers to check, comma-separated: first-load, sign-up, sign-in, sign-out, switch-user, reconnect, token-refresh, token-expiry (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub triggers: Vec<String>,
+    /// Threads for each check's safety exploration.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Depth bound for each check.
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Stop each check after this many states (exit 3 if any stops).
+    #[arg(long)]
+    pub max_states: Option<usize>,
+    /// Stop each check after this many seconds (exit 3 if any stops).
+    #[arg(long)]
+    pub timeout: Option<f64>,
+    /// Stop a check when the process uses more memory than this (e.g. 2GiB).
+    #[arg(long, value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

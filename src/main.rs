@@ -64,6 +64,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
+        Command::Scan(args) => run_scan(args),
         Command::Trace(args) => run_trace(args),
         Command::Diagram(args) => run_diagram(args),
         Command::Docs(args) => run_docs(args),
@@ -229,6 +230,70 @@ fn load_one(path: &Path) -> Option<Scenario> {
             None
         }
     }
+}
+
+fn run_scan(args: cli::ScanArgs) -> Result<u8> {
+    use authrace::scan::{self, Trigger, report};
+    let mut triggers = Vec::new();
+    for t in &args.triggers {
+        match Trigger::parse(t.trim()) {
+            Some(t) => triggers.push(t),
+            None => {
+                eprintln!(
+                    "error: unknown trigger `{t}`; accepted: {}",
+                    Trigger::ALL.map(|t| t.as_str()).join(", ")
+                );
+                return Ok(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    if triggers.is_empty() {
+        triggers = Trigger::ALL.to_vec();
+    }
+    if let Some(t) = args.timeout {
+        if !(t.is_finite() && t > 0.0) {
+            bail!("--timeout must be a positive number of seconds, got {t}");
+        }
+    }
+    let analysis = match scan::analyse_dir(&args.dir) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_BAD_INPUT);
+        }
+    };
+    let opts = scan::ScanOptions {
+        triggers,
+        check: CheckOptions {
+            threads: args.threads,
+            max_depth: args.max_depth,
+            max_states: args.max_states,
+            timeout: args.timeout.map(Duration::from_secs_f64),
+            max_memory: args.max_memory,
+            interrupt: Some(interrupt_flag()),
+            ..CheckOptions::default()
+        },
+    };
+    let r = scan::check_analysis(analysis, &opts);
+    if let Some(dir) = &args.emit_scenarios {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, text) in report::scenarios(&r) {
+            let p = dir.join(name);
+            std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+        }
+    }
+    match args.format {
+        cli::ScanFormat::Text => print!("{}", report::text(&r, args.explain)),
+        cli::ScanFormat::Json => println!("{}", serde_json::to_string_pretty(&report::json(&r))?),
+        cli::ScanFormat::Sarif => println!("{}", serde_json::to_string_pretty(&report::sarif(&r))?),
+    }
+    Ok(if !r.incomplete.is_empty() {
+        3
+    } else if r.findings() > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 fn run_trace(args: TraceArgs) -> Result<u8> {
