@@ -10,5 +10,6 @@ mod keys;
 mod perf;
 mod pins;
 mod props;
+mod scan;
 mod scenarios;
 mod suggest;

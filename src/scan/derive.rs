@@ -216,6 +216,9 @@ pub fn class_of(a: &Analysis, site: &CallSite) -> Class {
 pub struct Risk {
     pub trigger: Trigger,
     pub property: PropertyId,
+    /// The smallest checked change that removes the site's risks under this trigger.
+    #[serde(skip)]
+    pub fix: Option<Fix>,
     #[serde(skip)]
     pub trace: Vec<TraceStep>,
 }
@@ -424,6 +427,20 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
         }
     }
     run(wanted, &mut cache, &mut checks);
+    // Per trigger: the smallest change that removes the site's risks there.
+    let mut trigger_fix: HashMap<(Class, Trigger), Option<Fix>> = HashMap::new();
+    for c in &at_risk {
+        for t in &opts.triggers {
+            let fix = candidates(*c).into_iter().find_map(|(fix, cand)| {
+                cache
+                    .get(&(cand, *t))
+                    .is_some_and(|v| v.site.is_empty() && !v.unknown)
+                    .then_some(fix)
+            });
+            trigger_fix.insert((*c, *t), fix);
+        }
+    }
+    // For the site: the smallest change that removes them under every trigger.
     let mut class_fix: HashMap<Class, Option<Fix>> = HashMap::new();
     for c in &at_risk {
         let fix = candidates(*c).into_iter().find_map(|(fix, cand)| {
@@ -455,6 +472,7 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
                     trigger: *t,
                     property: *p,
                     trace: steps.clone(),
+                    fix: trigger_fix.get(&(*c, *t)).cloned().flatten(),
                 });
             }
             if !v.site.is_empty() {

@@ -55,9 +55,9 @@ pub fn diagnostic(r: &ScanReport, i: usize, risk: &Risk) -> String {
 /// The diagnostic's message (without the location and code).
 pub fn message(r: &ScanReport, i: usize, risk: &Risk) -> String {
     let s = &r.analysis.sites[i];
-    let fix = match &r.fixes[i] {
+    let fix = match &risk.fix {
         Some(f) => format!("checked fix: {}", f.describe()),
-        None => "no single gate change or expectAuth fixes it (checked)".to_string(),
+        None => "no stronger gate nor expectAuth removes it (checked)".to_string(),
     };
     format!(
         "{}({}) {}; {}; gate found: {}; {}",
@@ -72,6 +72,11 @@ pub fn message(r: &ScanReport, i: usize, risk: &Risk) -> String {
 
 /// The text report; `explain` adds the shortest trace of each risk.
 pub fn text(r: &ScanReport, explain: bool) -> String {
+    text_with(r, explain, true)
+}
+
+/// The text report, with or without timings (the pinned fixture reports have none).
+pub fn text_with(r: &ScanReport, explain: bool, timings: bool) -> String {
     let a = &r.analysis;
     let mut out = String::new();
     for (i, risks) in r.risks.iter().enumerate() {
@@ -112,7 +117,7 @@ pub fn text(r: &ScanReport, explain: bool) -> String {
     for s in &a.skipped {
         out.push_str(&format!("{}: note: skipped: {}\n", if s.file.is_empty() { "." } else { &s.file }, s.reason));
     }
-    out.push_str(&summary_text(r));
+    out.push_str(&summary_text(r, timings));
     out
 }
 
@@ -134,14 +139,14 @@ fn at_risk_by_trigger(r: &ScanReport) -> Vec<(String, usize)> {
         .collect()
 }
 
-pub fn summary_text(r: &ScanReport) -> String {
+pub fn summary_text(r: &ScanReport, timings: bool) -> String {
     let a = &r.analysis;
     let c = &a.client;
     let mut out = String::new();
     out.push_str(&format!(
-        "summary: {} files read in {} ms ({} skipped); {} functions in {}/{}; provider {}{}{}; users rows {}\n",
+        "summary: {} files read{} ({} skipped); {} functions in {}/{}; provider {}{}{}; users rows {}\n",
         a.files,
-        a.read_time.as_millis(),
+        if timings { format!(" in {} ms", a.read_time.as_millis()) } else { String::new() },
         a.skipped.len(),
         a.functions.len(),
         a.functions_dir,
@@ -164,10 +169,10 @@ pub fn summary_text(r: &ScanReport) -> String {
         "  unknown: {unknown_gate} gates (checked as none), {unknown_auth} functions (checked as required)\n"
     ));
     out.push_str(&format!(
-        "  {} findings; {} scenarios checked in {} ms\n",
+        "  {} findings; {} scenarios checked{}\n",
         r.findings(),
         r.checks,
-        r.check_time.as_millis()
+        if timings { format!(" in {} ms", r.check_time.as_millis()) } else { String::new() }
     ));
     for i in &r.incomplete {
         out.push_str(&format!("  incomplete: {i}\n"));

@@ -1045,13 +1045,15 @@ fn classify(link: &Linker<'_>, file: usize, handler: &V, mods: &[V]) -> Classifi
     let reads: Vec<&(String, usize, Span)> = n.reads.iter().chain(&ok.reads).collect();
     let returns_user_row = matches!(n.returns, Some(V::Null) | Some(V::Undef))
         && matches!(ok.returns, Some(V::Present { row: true, .. }));
-    let inserts_user_row = ok.inserts.iter().any(|(_, ident)| *ident);
-    let inserts_without_identity = ok
-        .inserts
+    let inserts: Vec<&(Option<String>, bool)> = n.inserts.iter().chain(&r.inserts).chain(&ok.inserts).collect();
+    let inserts_user_row = inserts.iter().any(|(_, ident)| *ident);
+    let inserts_without_identity = inserts
         .iter()
         .filter(|(_, ident)| !ident)
         .filter_map(|(t, _)| t.clone())
         .collect();
+    let reads_any = !n.reads.is_empty() || !ok.reads.is_empty();
+    let inserts_without_identity = if reads_any { Vec::new() } else { inserts_without_identity };
     let read_site = |reads: &[&(String, usize, Span)]| {
         reads
             .first()
