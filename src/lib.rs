@@ -39,6 +39,10 @@
 //!
 //! ## Running
 //!
+//! `authrace scan DIR` reads a Convex + React codebase ([`scan`]): every
+//! query call site, its function's auth class, the gate that holds there,
+//! and the risks under each trigger, with fixes checked by this model.
+//!
 //! `authrace check models/seed-better-auth-ungated.toml` prints each
 //! property's verdict and, for each violation, the shortest trace. Exit
 //! codes: 0 every verdict as expected, 1 a property violated (or a verdict

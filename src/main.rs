@@ -159,10 +159,10 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 return Ok(EXIT_BAD_INPUT);
             }
-            if let Some(t) = args.timeout {
-                if !(t.is_finite() && t > 0.0) {
-                    bail!("--timeout must be a positive number of seconds, got {t}");
-                }
+            if let Some(t) = args.timeout
+                && !(t.is_finite() && t > 0.0)
+            {
+                bail!("--timeout must be a positive number of seconds, got {t}");
             }
             let opts = CheckOptions {
                 strategy: args.strategy.map(|s| match s {
@@ -250,10 +250,10 @@ fn run_scan(args: cli::ScanArgs) -> Result<u8> {
     if triggers.is_empty() {
         triggers = Trigger::ALL.to_vec();
     }
-    if let Some(t) = args.timeout {
-        if !(t.is_finite() && t > 0.0) {
-            bail!("--timeout must be a positive number of seconds, got {t}");
-        }
+    if let Some(t) = args.timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        bail!("--timeout must be a positive number of seconds, got {t}");
     }
     let analysis = match scan::analyse_dir(&args.dir) {
         Ok(a) => a,

@@ -60,7 +60,10 @@ fn fixture_apps_match_their_pinned_findings() {
             }
             let want = std::fs::read_to_string(&path).unwrap_or_default();
             if &want != got {
-                failures.push(format!("{}:\n--- want\n{want}\n--- got\n{got}", path.display()));
+                failures.push(format!(
+                    "{}:\n--- want\n{want}\n--- got\n{got}",
+                    path.display()
+                ));
             }
         }
     }
@@ -79,16 +82,44 @@ fn fixture_gates_and_classes_are_the_ones_the_code_shows() {
             .map(|s| (s.function.clone().unwrap_or_default(), s.gate.label()))
             .collect::<Vec<_>>()
     };
-    assert_eq!(gate("BillingHistory.tsx"), [("credits:getTransactionHistory".into(), "none".into())]);
-    assert_eq!(gate("Settings.tsx"), [("credits:getTransactionHistory".into(), "authenticated".into())]);
+    assert_eq!(
+        gate("BillingHistory.tsx"),
+        [("credits:getTransactionHistory".into(), "none".into())]
+    );
+    assert_eq!(
+        gate("Settings.tsx"),
+        [(
+            "credits:getTransactionHistory".into(),
+            "authenticated".into()
+        )]
+    );
     assert_eq!(gate("Shared.tsx"), [("teams:mine".into(), "none".into())]);
-    assert_eq!(gate("Profile.tsx"), [("credits:getTransactionHistory".into(), "provider".into())]);
-    assert_eq!(gate("Me.tsx"), [("users:current".into(), "none".into()), ("teams:mine".into(), "current-user".into())]);
+    assert_eq!(
+        gate("Profile.tsx"),
+        [("credits:getTransactionHistory".into(), "provider".into())]
+    );
+    assert_eq!(
+        gate("Me.tsx"),
+        [
+            ("users:current".into(), "none".into()),
+            ("teams:mine".into(), "current-user".into())
+        ]
+    );
     assert_eq!(
         gate("Team.tsx"),
-        [("teams:mine".into(), "convex-auth".into()), ("teams:members".into(), "convex-auth".into())]
+        [
+            ("teams:mine".into(), "convex-auth".into()),
+            ("teams:members".into(), "convex-auth".into())
+        ]
     );
-    let auth = |n: &str| a.functions.iter().find(|f| f.name == n).unwrap().auth.as_str();
+    let auth = |n: &str| {
+        a.functions
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap()
+            .auth
+            .as_str()
+    };
     assert_eq!(auth("credits:getTransactionHistory"), "required");
     assert_eq!(auth("teams:mine"), "user-row");
     assert_eq!(auth("users:current"), "optional");
@@ -96,26 +127,63 @@ fn fixture_gates_and_classes_are_the_ones_the_code_shows() {
     assert_eq!(a.client.kind.as_str(), "clerk");
     assert!(a.client.store_user, "the users-store effect is found");
     // The public feed never reads the identity: no risk.
-    let feed = a.sites.iter().position(|s| s.file.ends_with("Feed.tsx")).unwrap();
+    let feed = a
+        .sites
+        .iter()
+        .position(|s| s.file.ends_with("Feed.tsx"))
+        .unwrap();
     assert!(r.risks[feed].is_empty());
     // The ungated billing history is at risk at first load, and a gate fixes it.
-    let bill = a.sites.iter().position(|s| s.file.ends_with("BillingHistory.tsx")).unwrap();
-    let first = r.risks[bill].iter().find(|k| k.trigger == scan::Trigger::FirstLoad).unwrap();
+    let bill = a
+        .sites
+        .iter()
+        .position(|s| s.file.ends_with("BillingHistory.tsx"))
+        .unwrap();
+    let first = r.risks[bill]
+        .iter()
+        .find(|k| k.trigger == scan::Trigger::FirstLoad)
+        .unwrap();
     assert_eq!(first.property.as_str(), "query-runs-authenticated");
     assert!(first.fix.is_some());
 
     let r = scan_app(&root().join("tests/fixtures/apps/next-convex-auth"));
     let a = &r.analysis;
     assert_eq!(a.client.kind.as_str(), "convex-auth");
-    assert!(a.client.ssr_token, "ConvexAuthNextjsServerProvider gives a server token");
-    let auth = |n: &str| a.functions.iter().find(|f| f.name == n).unwrap().auth.as_str();
-    assert_eq!(auth("tasks:list"), "required", "through the project's customQuery builder");
+    assert!(
+        a.client.ssr_token,
+        "ConvexAuthNextjsServerProvider gives a server token"
+    );
+    let auth = |n: &str| {
+        a.functions
+            .iter()
+            .find(|f| f.name == n)
+            .unwrap()
+            .auth
+            .as_str()
+    };
+    assert_eq!(
+        auth("tasks:list"),
+        "required",
+        "through the project's customQuery builder"
+    );
     assert_eq!(auth("tasks:count"), "optional");
-    let dash = a.sites.iter().find(|s| s.file.contains("dashboard/page")).unwrap();
-    assert_eq!(dash.gate.label(), "authenticated", "the dashboard layout returns early");
+    let dash = a
+        .sites
+        .iter()
+        .find(|s| s.file.contains("dashboard/page"))
+        .unwrap();
+    assert_eq!(
+        dash.gate.label(),
+        "authenticated",
+        "the dashboard layout returns early"
+    );
     let home = a.sites.iter().find(|s| s.file == "app/page.tsx").unwrap();
     assert_eq!(home.gate.label(), "none");
-    assert_eq!(a.outside.len(), 1, "preloadQuery is listed as outside the model");
+    assert_eq!(
+        a.outside.len(),
+        1,
+        "preloadQuery is listed as outside the model"
+    );
 
     let r = scan_app(&root().join("tests/fixtures/apps/negative"));
     assert_eq!(r.findings(), 0);
@@ -153,7 +221,12 @@ fn sarif_has_the_required_shape() {
         let idx = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], res["ruleId"]);
         assert!(res["message"]["text"].as_str().unwrap().starts_with("use"));
-        assert!(res["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 0);
+        assert!(
+            res["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                > 0
+        );
     }
 }
 
@@ -165,18 +238,49 @@ fn hostile_trees_are_reported_not_fatal() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src/loop")).unwrap();
     std::fs::write(dir.join("src/bad.ts"), [0x66u8, 0x6f, 0xff, 0xfe, 0x0a]).unwrap();
-    std::fs::write(dir.join("src/broken.tsx"), "export function A( { return <div> }").unwrap();
-    std::fs::write(dir.join("src/deep.ts"), format!("export const x = {}1{};", "(".repeat(100_000), ")".repeat(100_000))).unwrap();
-    std::fs::write(dir.join("src/bangs.ts"), format!("export const y = {}x;", "!".repeat(500_000))).unwrap();
-    std::fs::write(dir.join("src/ternary.ts"), format!("export const z = {}0;", "a ? b : ".repeat(40_000))).unwrap();
+    std::fs::write(
+        dir.join("src/broken.tsx"),
+        "export function A( { return <div> }",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/deep.ts"),
+        format!(
+            "export const x = {}1{};",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/bangs.ts"),
+        format!("export const y = {}x;", "!".repeat(500_000)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/ternary.ts"),
+        format!("export const z = {}0;", "a ? b : ".repeat(40_000)),
+    )
+    .unwrap();
     std::fs::write(dir.join("src/big.js"), "x".repeat(2 << 20)).unwrap();
-    std::fs::write(dir.join("src/gen.ts"), "// @generated by a tool\nexport const a = 1;\n").unwrap();
+    std::fs::write(
+        dir.join("src/gen.ts"),
+        "// @generated by a tool\nexport const a = 1;\n",
+    )
+    .unwrap();
     std::fs::write(dir.join("src/ok.tsx"), "import { useQuery } from \"convex/react\";\nimport { api } from \"../convex/_generated/api\";\nexport function A() { useQuery(api.x.y); return null; }\n").unwrap();
     #[cfg(unix)]
     std::os::unix::fs::symlink(&dir, dir.join("src/loop/again")).unwrap();
     let a = scan::analyse_dir(&dir).unwrap();
     let skipped: Vec<&str> = a.skipped.iter().map(|s| s.file.as_str()).collect();
-    for f in ["src/bad.ts", "src/broken.tsx", "src/deep.ts", "src/bangs.ts", "src/big.js", "src/gen.ts"] {
+    for f in [
+        "src/bad.ts",
+        "src/broken.tsx",
+        "src/deep.ts",
+        "src/bangs.ts",
+        "src/big.js",
+        "src/gen.ts",
+    ] {
         assert!(skipped.contains(&f), "{f} not reported: {:?}", a.skipped);
     }
     assert!(!a.functions_dir_found, "there is no convex/ folder");
@@ -202,13 +306,22 @@ fn seeds() -> Vec<String> {
 #[test]
 fn front_end_survives_random_and_mutated_sources() {
     let seeds = seeds();
-    let cases: u32 = std::env::var("SCAN_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let cases: u32 = std::env::var("SCAN_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
         ..Config::default()
     });
-    let strat = (0..seeds.len(), any::<usize>(), any::<usize>(), "[ -~\n]{0,40}", any::<bool>());
+    let strat = (
+        0..seeds.len(),
+        any::<usize>(),
+        any::<usize>(),
+        "[ -~\n]{0,40}",
+        any::<bool>(),
+    );
     runner
         .run(&strat, |(i, a, b, insert, tsx)| {
             let s = &seeds[i];
@@ -247,7 +360,11 @@ fn a_250_file_app_scans_within_budget() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("convex")).unwrap();
     std::fs::create_dir_all(dir.join("src/features")).unwrap();
-    let gates = ["", "isAuthenticated ? {} : \"skip\"", "isSignedIn ? {} : \"skip\""];
+    let gates = [
+        "",
+        "isAuthenticated ? {} : \"skip\"",
+        "isSignedIn ? {} : \"skip\"",
+    ];
     for i in 0..50 {
         std::fs::write(
             dir.join(format!("convex/m{i}.ts")),
@@ -257,7 +374,11 @@ fn a_250_file_app_scans_within_budget() {
     }
     for i in 0..200 {
         let g = gates[i % 3];
-        let args = if g.is_empty() { String::new() } else { format!(", {g}") };
+        let args = if g.is_empty() {
+            String::new()
+        } else {
+            format!(", {g}")
+        };
         std::fs::write(
             dir.join(format!("src/features/C{i}.tsx")),
             format!("import {{ useQuery, useConvexAuth }} from \"convex/react\";\nimport {{ useAuth }} from \"@clerk/clerk-react\";\nimport {{ api }} from \"../../convex/_generated/api\";\n{}\nexport function C{i}() {{\n  const {{ isAuthenticated }} = useConvexAuth();\n  const {{ isSignedIn }} = useAuth();\n  const data = useQuery(api.m{}.get{args});\n  return <div>{{isAuthenticated && isSignedIn ? String(data) : null}}{}</div>;\n}}\n", if i + 1 < 200 { format!("import {{ C{} }} from \"./C{}\";", i + 1, i + 1) } else { String::new() }, i % 50, if i + 1 < 200 { format!("<C{} />", i + 1) } else { String::new() }),
@@ -272,7 +393,13 @@ fn a_250_file_app_scans_within_budget() {
     let total = start.elapsed();
     eprintln!(
         "250 files, {} bytes: parse {:?}, read {:?}, analysis {:?}, {} checks in {:?}, total {:?}",
-        r.analysis.bytes, r.analysis.parse_time, r.analysis.read_time, r.analysis.analyse_time, r.checks, r.check_time, total
+        r.analysis.bytes,
+        r.analysis.parse_time,
+        r.analysis.read_time,
+        r.analysis.analyse_time,
+        r.checks,
+        r.check_time,
+        total
     );
     assert!(total.as_secs_f64() < 5.0, "{total:?}");
     std::fs::remove_dir_all(&dir).ok();

@@ -164,7 +164,7 @@ impl StateGraph {
         let mut checked = 0usize;
         while let Some((id, state)) = queue.pop_front() {
             checked += 1;
-            if checked % 1024 == 0 {
+            if checked.is_multiple_of(1024) {
                 if let Some(p) = limits.progress {
                     p.store(g.len(), std::sync::atomic::Ordering::Relaxed);
                 }

@@ -1029,11 +1029,12 @@ pub fn schedule_from_choices(
             kind: "refetch".to_string(),
         });
         let step = cand[c as usize % cand.len()].clone();
-        if let Step::AnswerToken { token: Some(t), .. } = &step {
-            if t != "throw" && parse_label(t).is_ok_and(|tok| tok.seq >= next_issue) {
-                next_issue = next_issue.saturating_add(1);
-                handed.push(t.clone());
-            }
+        if let Step::AnswerToken { token: Some(t), .. } = &step
+            && t != "throw"
+            && parse_label(t).is_ok_and(|tok| tok.seq >= next_issue)
+        {
+            next_issue = next_issue.saturating_add(1);
+            handed.push(t.clone());
         }
         let _ = d.step(&step);
         steps.push(step);

@@ -232,19 +232,18 @@ impl State {
         });
 
         // stable-auth: true -> false while signed in as the same user.
-        if prev.is_some_and(|p| p.is_authenticated) && !new.is_authenticated {
-            if let (Some(u), Some(v)) = (self.app.authenticated_as, self.provider.effective_user())
-            {
-                if u == v {
-                    self.violate(PropertyId::StableAuth);
-                    fx.violation(Actor::React, PropertyId::StableAuth, || {
+        if prev.is_some_and(|p| p.is_authenticated)
+            && !new.is_authenticated
+            && let (Some(u), Some(v)) = (self.app.authenticated_as, self.provider.effective_user())
+            && u == v
+        {
+            self.violate(PropertyId::StableAuth);
+            fx.violation(Actor::React, PropertyId::StableAuth, || {
                         format!(
                             "useConvexAuth().isAuthenticated goes true -> false while the provider stays signed in as {}",
                             user_name(u)
                         )
                     });
-                }
-            }
         }
         if new.is_authenticated {
             self.trigger(PropertyId::StableAuth);
@@ -254,10 +253,10 @@ impl State {
         // no-stale-identity bookkeeping: sign-outs and switches the app committed.
         let before = prev.and_then(|p| p.session.user());
         let now = new.session.user();
-        if let Some(u) = before {
-            if now != Some(u) {
-                self.app.signed_out |= 1 << u;
-            }
+        if let Some(u) = before
+            && now != Some(u)
+        {
+            self.app.signed_out |= 1 << u;
         }
         if let Some(u) = now {
             self.app.signed_out &= !(1 << u);
@@ -371,15 +370,14 @@ impl State {
             return None;
         }
         for (i, c) in ctx.components.iter().enumerate() {
-            if r.is_mounted(i) && r.is_active(i) {
-                if let Some(Outcome::Value {
+            if r.is_mounted(i)
+                && r.is_active(i)
+                && let Some(Outcome::Value {
                     for_user: Some(u), ..
                 }) = self.client.view_of(c.query)
-                {
-                    if self.app.signed_out & (1 << u) != 0 {
-                        return Some((i, u));
-                    }
-                }
+                && self.app.signed_out & (1 << u) != 0
+            {
+                return Some((i, u));
             }
         }
         None

@@ -340,15 +340,13 @@ impl State {
             }
             fx.obs(|| Obs::Send(conn, frame.clone()));
             let stamp = self.app.signed_out;
-            if let ClientFrame::Authenticate { token: Some(t), .. } = frame {
-                if stamp & (1 << t.user) != 0 {
-                    self.violate(PropertyId::NoStaleIdentity);
-                    fx.violation(Actor::Client, PropertyId::NoStaleIdentity, || {
-                        format!(
-                            "Authenticate carries {t} after the app committed its user's sign-out"
-                        )
-                    });
-                }
+            if let ClientFrame::Authenticate { token: Some(t), .. } = frame
+                && stamp & (1 << t.user) != 0
+            {
+                self.violate(PropertyId::NoStaleIdentity);
+                fx.violation(Actor::Client, PropertyId::NoStaleIdentity, || {
+                    format!("Authenticate carries {t} after the app committed its user's sign-out")
+                });
             }
             let c = self.conn_mut(conn).expect("ready socket has a connection");
             c.up.push(Sent {

@@ -210,29 +210,15 @@ impl State {
                 return outcome;
             }
         }
-        if func.auth == AuthReq::UserRow {
-            if let Some(u) = user {
-                self.trigger(PropertyId::UserRowReady);
-                if self.server.rows & (1 << u) == 0 {
-                    self.violate(PropertyId::UserRowReady);
-                    fx.violation(Actor::Server, PropertyId::UserRowReady, || {
-                        format!(
-                            "evaluates {} as {} before {}'s user row exists",
-                            ctx.fn_name(f),
-                            user_name(u),
-                            user_name(u)
-                        )
-                    });
-                    return outcome;
-                }
-            }
-        }
-        if let Some(u) = user {
-            if stamp & (1 << u) != 0 {
-                self.violate(PropertyId::NoStaleIdentity);
-                fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
+        if func.auth == AuthReq::UserRow
+            && let Some(u) = user
+        {
+            self.trigger(PropertyId::UserRowReady);
+            if self.server.rows & (1 << u) == 0 {
+                self.violate(PropertyId::UserRowReady);
+                fx.violation(Actor::Server, PropertyId::UserRowReady, || {
                     format!(
-                        "evaluates {} as {} for a request sent after {}'s sign-out was committed",
+                        "evaluates {} as {} before {}'s user row exists",
                         ctx.fn_name(f),
                         user_name(u),
                         user_name(u)
@@ -240,6 +226,20 @@ impl State {
                 });
                 return outcome;
             }
+        }
+        if let Some(u) = user
+            && stamp & (1 << u) != 0
+        {
+            self.violate(PropertyId::NoStaleIdentity);
+            fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
+                format!(
+                    "evaluates {} as {} for a request sent after {}'s sign-out was committed",
+                    ctx.fn_name(f),
+                    user_name(u),
+                    user_name(u)
+                )
+            });
+            return outcome;
         }
         fx.note(Actor::Server, Actor::Server, || {
             format!("evaluates {} {who}: {}", ctx.fn_name(f), outcome.describe())
@@ -353,21 +353,21 @@ impl State {
         match sent.frame {
             ClientFrame::Connect => {}
             ClientFrame::Authenticate { token, base } => {
-                if let Some(t) = token {
-                    if reject || !self.token_valid_now(t) {
-                        if reject {
-                            self.budgets.reject_tokens -= 1;
-                        }
-                        fx.note(Actor::Server, Actor::Server, || {
-                            if reject {
-                                format!("rejects {t}")
-                            } else {
-                                format!("rejects {t}: expired")
-                            }
-                        });
-                        self.auth_error_and_close(ci, true, fx);
-                        return true;
+                if let Some(t) = token
+                    && (reject || !self.token_valid_now(t))
+                {
+                    if reject {
+                        self.budgets.reject_tokens -= 1;
                     }
+                    fx.note(Actor::Server, Actor::Server, || {
+                        if reject {
+                            format!("rejects {t}")
+                        } else {
+                            format!("rejects {t}: expired")
+                        }
+                    });
+                    self.auth_error_and_close(ci, true, fx);
+                    return true;
                 }
                 let v = self.net[ci].server.version;
                 if base != v {

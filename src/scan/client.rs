@@ -87,7 +87,11 @@ pub fn each_expr(file: &FileIr, f: &mut dyn FnMut(&E)) {
                     stmts(els, f);
                 }
                 Stmt::Loop(b) => stmts(b, f),
-                Stmt::Try { block, catch, finally } => {
+                Stmt::Try {
+                    block,
+                    catch,
+                    finally,
+                } => {
                     stmts(block, f);
                     stmts(catch, f);
                     stmts(finally, f);
@@ -165,8 +169,14 @@ fn provider_kind(module: &str, name: &str) -> Option<Kind> {
     match name {
         "ConvexProviderWithClerk" => Some(Kind::Clerk),
         "ConvexProviderWithAuthKit" => Some(Kind::Authkit),
-        "ConvexBetterAuthProvider" if module.starts_with("@convex-dev/better-auth") => Some(Kind::BetterAuth),
-        "ConvexAuthProvider" | "ConvexAuthNextjsProvider" if module.starts_with("@convex-dev/auth") => Some(Kind::ConvexAuth),
+        "ConvexBetterAuthProvider" if module.starts_with("@convex-dev/better-auth") => {
+            Some(Kind::BetterAuth)
+        }
+        "ConvexAuthProvider" | "ConvexAuthNextjsProvider"
+            if module.starts_with("@convex-dev/auth") =>
+        {
+            Some(Kind::ConvexAuth)
+        }
         "ConvexProviderWithAuth0" | "ConvexProviderWithAuth" => Some(Kind::Custom),
         _ => None,
     }
@@ -180,37 +190,46 @@ pub fn find(link: &Linker<'_>, functions: &[ServerFunction], facts: &AppFacts) -
     for (fi, f) in link.files.iter().enumerate() {
         each_expr(f, &mut |e| match e {
             E::Jsx(j) => {
-                if let super::ir::JsxTag::Value(t) = &j.tag {
-                    if let Some((module, name)) = external(link, fi, t) {
-                        let at = At {
-                            file: f.path.clone(),
-                            line: f.line(j.span.start),
-                        };
-                        if let Some(kind) = provider_kind(&module, &name) {
-                            let initial = j.attrs.iter().any(|(k, v)| k == "initialToken" && !matches!(v, E::Undefined | E::Null));
-                            providers.push((kind, name.clone(), at.clone(), initial));
-                        }
-                        if name == "ConvexAuthNextjsServerProvider" {
-                            server_provider = Some(at.clone());
-                        }
-                        if name == "ConvexProvider" && module == "convex/react" {
-                            plain_provider = Some(at);
-                        }
+                if let super::ir::JsxTag::Value(t) = &j.tag
+                    && let Some((module, name)) = external(link, fi, t)
+                {
+                    let at = At {
+                        file: f.path.clone(),
+                        line: f.line(j.span.start),
+                    };
+                    if let Some(kind) = provider_kind(&module, &name) {
+                        let initial = j.attrs.iter().any(|(k, v)| {
+                            k == "initialToken" && !matches!(v, E::Undefined | E::Null)
+                        });
+                        providers.push((kind, name.clone(), at.clone(), initial));
+                    }
+                    if name == "ConvexAuthNextjsServerProvider" {
+                        server_provider = Some(at.clone());
+                    }
+                    if name == "ConvexProvider" && module == "convex/react" {
+                        plain_provider = Some(at);
                     }
                 }
             }
-            E::Call { callee, args, new: true, span, .. } => {
-                if let Some((module, name)) = external(link, fi, callee) {
-                    if name == "ConvexReactClient" && module == "convex/react" {
-                        if let Some(E::Obj(props)) = args.get(1) {
-                            if props.iter().any(|p| matches!(p, Prop::Kv(k, E::Bool(true)) if k == "expectAuth")) {
-                                expect_auth = Some(At {
-                                    file: f.path.clone(),
-                                    line: f.line(span.start),
-                                });
-                            }
-                        }
-                    }
+            E::Call {
+                callee,
+                args,
+                new: true,
+                span,
+                ..
+            } => {
+                if let Some((module, name)) = external(link, fi, callee)
+                    && name == "ConvexReactClient"
+                    && module == "convex/react"
+                    && let Some(E::Obj(props)) = args.get(1)
+                    && props
+                        .iter()
+                        .any(|p| matches!(p, Prop::Kv(k, E::Bool(true)) if k == "expectAuth"))
+                {
+                    expect_auth = Some(At {
+                        file: f.path.clone(),
+                        line: f.line(span.start),
+                    });
                 }
             }
             _ => {}
@@ -218,10 +237,20 @@ pub fn find(link: &Linker<'_>, functions: &[ServerFunction], facts: &AppFacts) -
     }
     let mut notes = Vec::new();
     let first = providers.first().cloned();
-    if providers.iter().map(|p| p.0.as_str()).collect::<std::collections::BTreeSet<_>>().len() > 1 {
+    if providers
+        .iter()
+        .map(|p| p.0.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        > 1
+    {
         notes.push(format!(
             "several auth providers found ({}); checked with the first, {}",
-            providers.iter().map(|p| format!("{} at {}:{}", p.1, p.2.file, p.2.line)).collect::<Vec<_>>().join(", "),
+            providers
+                .iter()
+                .map(|p| format!("{} at {}:{}", p.1, p.2.file, p.2.line))
+                .collect::<Vec<_>>()
+                .join(", "),
             providers[0].1
         ));
     }
@@ -239,7 +268,10 @@ pub fn find(link: &Linker<'_>, functions: &[ServerFunction], facts: &AppFacts) -
         }
     };
     let (ssr_token, ssr_why) = if kind == Kind::BetterAuth && initial {
-        (true, Some("ConvexBetterAuthProvider is given an initialToken".to_string()))
+        (
+            true,
+            Some("ConvexBetterAuthProvider is given an initialToken".to_string()),
+        )
     } else if kind == Kind::ConvexAuth {
         match &server_provider {
             Some(a) => (
@@ -255,7 +287,8 @@ pub fn find(link: &Linker<'_>, functions: &[ServerFunction], facts: &AppFacts) -
         (false, None)
     };
     // Users rows.
-    let by_name: std::collections::HashMap<&str, &ServerFunction> = functions.iter().map(|f| (f.name.as_str(), f)).collect();
+    let by_name: std::collections::HashMap<&str, &ServerFunction> =
+        functions.iter().map(|f| (f.name.as_str(), f)).collect();
     let store = facts.effect_mutations.iter().find(|(f, _, _)| {
         f.as_deref()
             .and_then(|n| by_name.get(n))
@@ -280,7 +313,10 @@ pub fn find(link: &Linker<'_>, functions: &[ServerFunction], facts: &AppFacts) -
     } else if let Some(w) = webhook {
         (
             UserRows::Webhook,
-            format!("{} ({}:{}) inserts users rows without an identity (a webhook)", w.name, w.file, w.line),
+            format!(
+                "{} ({}:{}) inserts users rows without an identity (a webhook)",
+                w.name, w.file, w.line
+            ),
         )
     } else {
         (
@@ -297,7 +333,12 @@ pub fn find(link: &Linker<'_>, functions: &[ServerFunction], facts: &AppFacts) -
         expect_auth: expect_auth.is_some(),
         expect_auth_at: expect_auth,
         store_user: store.is_some(),
-        store_user_why: store.map(|(f, file, line)| format!("{} from an effect ({file}:{line})", f.clone().unwrap_or_default())),
+        store_user_why: store.map(|(f, file, line)| {
+            format!(
+                "{} from an effect ({file}:{line})",
+                f.clone().unwrap_or_default()
+            )
+        }),
         user_rows,
         user_rows_why,
         notes,

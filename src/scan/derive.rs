@@ -20,7 +20,9 @@ use super::{Analysis, CallSite};
 use crate::check::{CheckOptions, check};
 use crate::properties::{PropertyId, PropertyKind, Verdict};
 use crate::report::Report;
-use crate::scenario::{AppCfg, AtLoad, AuthReq, ComponentCfg, Faults, FunctionCfg, Gate, ProviderCfg, Scenario};
+use crate::scenario::{
+    AppCfg, AtLoad, AuthReq, ComponentCfg, Faults, FunctionCfg, Gate, ProviderCfg, Scenario,
+};
 use crate::trace::TraceStep;
 
 /// The function every derived scenario queries (one per class, whatever the
@@ -128,7 +130,11 @@ pub fn scenario(a: &Analysis, class: Class, t: Trigger) -> Scenario {
             class.auth_str(),
             class.gate.as_str(),
             c.kind.as_str(),
-            if class.expect_auth { " + expectAuth" } else { "" },
+            if class.expect_auth {
+                " + expectAuth"
+            } else {
+                ""
+            },
             t.as_str()
         ),
         about: None,
@@ -234,12 +240,19 @@ pub enum Fix {
 impl Fix {
     pub fn describe(&self) -> String {
         match self {
-            Fix::Gate { to: Gate::Provider } => "skip unless the auth provider says signed in".to_string(),
-            Fix::Gate { to: Gate::ConvexAuth } => "skip unless useConvexAuth().isAuthenticated".to_string(),
-            Fix::Gate { to: Gate::Authenticated } => "render it inside <Authenticated>".to_string(),
-            Fix::Gate { to: Gate::CurrentUser } => {
-                "skip unless useCurrentUser().isAuthenticated (users row stored by an effect)".to_string()
+            Fix::Gate { to: Gate::Provider } => {
+                "skip unless the auth provider says signed in".to_string()
             }
+            Fix::Gate {
+                to: Gate::ConvexAuth,
+            } => "skip unless useConvexAuth().isAuthenticated".to_string(),
+            Fix::Gate {
+                to: Gate::Authenticated,
+            } => "render it inside <Authenticated>".to_string(),
+            Fix::Gate {
+                to: Gate::CurrentUser,
+            } => "skip unless useCurrentUser().isAuthenticated (users row stored by an effect)"
+                .to_string(),
             Fix::Gate { to: Gate::None } => "no gate".to_string(),
             Fix::ExpectAuth => "new ConvexReactClient(url, { expectAuth: true })".to_string(),
         }
@@ -343,7 +356,9 @@ fn attribute(report: &Report) -> Verdicts {
         if of_site {
             v.site.push((p.id, steps));
         } else {
-            let what = event.map(|e| e.text.clone()).unwrap_or_else(|| p.id.to_string());
+            let what = event
+                .map(|e| e.text.clone())
+                .unwrap_or_else(|| p.id.to_string());
             v.app.push((p.id, what, steps));
         }
     }
@@ -370,7 +385,9 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
     }
     let mut cache: HashMap<(Class, Trigger), Verdicts> = HashMap::new();
     let mut checks = 0;
-    let run = |keys: Vec<(Class, Trigger)>, cache: &mut HashMap<(Class, Trigger), Verdicts>, checks: &mut usize| {
+    let run = |keys: Vec<(Class, Trigger)>,
+               cache: &mut HashMap<(Class, Trigger), Verdicts>,
+               checks: &mut usize| {
         let todo: Vec<(Class, Trigger)> = keys
             .into_iter()
             .filter(|k| !cache.contains_key(k))
@@ -414,7 +431,13 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
             .map(|g| (Fix::Gate { to: g }, Class { gate: g, ..c }))
             .collect();
         if !c.expect_auth {
-            v.push((Fix::ExpectAuth, Class { expect_auth: true, ..c }));
+            v.push((
+                Fix::ExpectAuth,
+                Class {
+                    expect_auth: true,
+                    ..c
+                },
+            ));
         }
         v
     };
@@ -444,10 +467,11 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
     let mut class_fix: HashMap<Class, Option<Fix>> = HashMap::new();
     for c in &at_risk {
         let fix = candidates(*c).into_iter().find_map(|(fix, cand)| {
-            let clean = opts
-                .triggers
-                .iter()
-                .all(|t| cache.get(&(cand, *t)).is_some_and(|v| v.site.is_empty() && !v.unknown));
+            let clean = opts.triggers.iter().all(|t| {
+                cache
+                    .get(&(cand, *t))
+                    .is_some_and(|v| v.site.is_empty() && !v.unknown)
+            });
             clean.then_some(fix)
         });
         class_fix.insert(*c, fix);
@@ -458,7 +482,9 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
     let mut app: BTreeMap<(Trigger, PropertyId), AppFinding> = BTreeMap::new();
     let mut incomplete = Vec::new();
     for ((c, t), sites) in &derived {
-        let Some(v) = cache.get(&(*c, *t)) else { continue };
+        let Some(v) = cache.get(&(*c, *t)) else {
+            continue;
+        };
         if v.unknown {
             incomplete.push(format!(
                 "{} under {}: a limit stopped the check",

@@ -126,7 +126,10 @@ pub enum Stmt {
     /// A declaration with its initial value (`undefined` when none); a
     /// destructuring declares each name with a member access of a hidden
     /// binding.
-    Let { sym: Sym, init: E },
+    Let {
+        sym: Sym,
+        init: E,
+    },
     Expr(E),
     If {
         test: E,

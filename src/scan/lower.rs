@@ -11,7 +11,9 @@
 use oxc_ast::ast::{self as js, Expression, Statement};
 use oxc_semantic::Scoping;
 
-use super::ir::{CmpOp, E, Export, FileIr, Func, FuncId, Import, Jsx, JsxTag, Prop, Span, Stmt, Sym};
+use super::ir::{
+    CmpOp, E, Export, FileIr, Func, FuncId, Import, Jsx, JsxTag, Prop, Span, Stmt, Sym,
+};
 
 /// How deep a lowered tree may nest (expressions and statements together).
 pub const MAX_DEPTH: usize = 160;
@@ -64,8 +66,15 @@ impl<'s> Lowerer<'s> {
     }
 
     fn binding(&mut self, id: &js::BindingIdentifier<'_>) -> Sym {
-        let sym = id.symbol_id.get().map(|s| s.index() as Sym).unwrap_or_else(|| self.hidden());
-        self.ir.names.entry(sym).or_insert_with(|| id.name.as_str().to_string());
+        let sym = id
+            .symbol_id
+            .get()
+            .map(|s| s.index() as Sym)
+            .unwrap_or_else(|| self.hidden());
+        self.ir
+            .names
+            .entry(sym)
+            .or_insert_with(|| id.name.as_str().to_string());
         sym
     }
 
@@ -77,7 +86,10 @@ impl<'s> Lowerer<'s> {
         match sym {
             Some(s) => {
                 let s = s.index() as Sym;
-                self.ir.names.entry(s).or_insert_with(|| id.name.as_str().to_string());
+                self.ir
+                    .names
+                    .entry(s)
+                    .or_insert_with(|| id.name.as_str().to_string());
                 E::Sym(s, span(id.span))
             }
             None => match id.name.as_str() {
@@ -145,10 +157,10 @@ impl<'s> Lowerer<'s> {
             Statement::ExportNamedDeclaration(d) => {
                 for spec in &d.specifiers {
                     let exported = spec.exported.name().as_str().to_string();
-                    if let js::ModuleExportName::IdentifierReference(r) = &spec.local {
-                        if let E::Sym(sym, _) = self.reference(r) {
-                            self.ir.exports.push(Export::Local { exported, sym });
-                        }
+                    if let js::ModuleExportName::IdentifierReference(r) = &spec.local
+                        && let E::Sym(sym, _) = self.reference(r)
+                    {
+                        self.ir.exports.push(Export::Local { exported, sym });
                     }
                 }
             }
@@ -192,7 +204,10 @@ impl<'s> Lowerer<'s> {
                     if let Some(e) = other.as_expression() {
                         let e = self.expr(e);
                         match e {
-                            E::Sym(sym, _) if self.ir.top_defs.contains_key(&sym) || self.ir.imports.contains_key(&sym) => {
+                            E::Sym(sym, _)
+                                if self.ir.top_defs.contains_key(&sym)
+                                    || self.ir.imports.contains_key(&sym) =>
+                            {
                                 self.ir.exports.push(Export::Local {
                                     exported: "default".to_string(),
                                     sym,
@@ -228,7 +243,10 @@ impl<'s> Lowerer<'s> {
             js::Declaration::ClassDeclaration(c) => {
                 if let Some(id) = &c.id {
                     let sym = self.binding(id);
-                    out.push(Stmt::Let { sym, init: E::Other });
+                    out.push(Stmt::Let {
+                        sym,
+                        init: E::Other,
+                    });
                 }
             }
             _ => {}
@@ -284,7 +302,9 @@ impl<'s> Lowerer<'s> {
             let init = match &d.init {
                 Some(e) => {
                     let name = match &d.id {
-                        js::BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_string()),
+                        js::BindingPattern::BindingIdentifier(id) => {
+                            Some(id.name.as_str().to_string())
+                        }
                         _ => None,
                     };
                     self.expr_named(e, name)
@@ -313,7 +333,10 @@ impl<'s> Lowerer<'s> {
             }
             js::BindingPattern::ObjectPattern(o) => {
                 let tmp = self.hidden();
-                out.push(Stmt::Let { sym: tmp, init: value });
+                out.push(Stmt::Let {
+                    sym: tmp,
+                    init: value,
+                });
                 for prop in &o.properties {
                     let key = prop.key.static_name().map(|k| k.to_string());
                     let member = E::Member {
@@ -330,7 +353,10 @@ impl<'s> Lowerer<'s> {
             }
             js::BindingPattern::ArrayPattern(a) => {
                 let tmp = self.hidden();
-                out.push(Stmt::Let { sym: tmp, init: value });
+                out.push(Stmt::Let {
+                    sym: tmp,
+                    init: value,
+                });
                 for (i, el) in a.elements.iter().enumerate() {
                     if let Some(el) = el {
                         let member = E::Member {
@@ -376,13 +402,20 @@ impl<'s> Lowerer<'s> {
             Statement::ClassDeclaration(c) => {
                 if let Some(id) = &c.id {
                     let sym = self.binding(id);
-                    out.push(Stmt::Let { sym, init: E::Other });
+                    out.push(Stmt::Let {
+                        sym,
+                        init: E::Other,
+                    });
                 }
             }
             Statement::IfStatement(i) => {
                 let test = self.expr(&i.test);
                 let then = self.one(&i.consequent);
-                let els = i.alternate.as_ref().map(|a| self.one(a)).unwrap_or_default();
+                let els = i
+                    .alternate
+                    .as_ref()
+                    .map(|a| self.one(a))
+                    .unwrap_or_default();
                 out.push(Stmt::If { test, then, els });
             }
             Statement::ReturnStatement(r) => {
@@ -407,7 +440,11 @@ impl<'s> Lowerer<'s> {
                         c
                     })
                     .unwrap_or_default();
-                let finally = t.finalizer.as_ref().map(|f| self.block(&f.body)).unwrap_or_default();
+                let finally = t
+                    .finalizer
+                    .as_ref()
+                    .map(|f| self.block(&f.body))
+                    .unwrap_or_default();
                 out.push(Stmt::Try {
                     block,
                     catch,
@@ -578,7 +615,9 @@ impl<'s> Lowerer<'s> {
                     .arguments
                     .iter()
                     .map(|a| match a {
-                        js::Argument::SpreadElement(s) => E::Spread(Box::new(self.expr(&s.argument))),
+                        js::Argument::SpreadElement(s) => {
+                            E::Spread(Box::new(self.expr(&s.argument)))
+                        }
                         other => match other.as_expression() {
                             Some(e) => self.expr_named(e, name.clone()),
                             None => E::Other,
@@ -616,7 +655,10 @@ impl<'s> Lowerer<'s> {
         args.iter()
             .map(|a| match a {
                 js::Argument::SpreadElement(s) => E::Spread(Box::new(self.expr(&s.argument))),
-                other => other.as_expression().map(|e| self.expr(e)).unwrap_or(E::Other),
+                other => other
+                    .as_expression()
+                    .map(|e| self.expr(e))
+                    .unwrap_or(E::Other),
             })
             .collect()
     }
@@ -654,7 +696,10 @@ impl<'s> Lowerer<'s> {
                             E::Spread(Box::new(self.expr(&s.argument)))
                         }
                         js::ArrayExpressionElement::Elision(_) => E::Undefined,
-                        other => other.as_expression().map(|x| self.expr(x)).unwrap_or(E::Other),
+                        other => other
+                            .as_expression()
+                            .map(|x| self.expr(x))
+                            .unwrap_or(E::Other),
                     })
                     .collect(),
             ),
@@ -666,10 +711,12 @@ impl<'s> Lowerer<'s> {
             Expression::AssignmentExpression(a) => {
                 let value = self.b(&a.right);
                 let target = match &a.left {
-                    js::AssignmentTarget::AssignmentTargetIdentifier(id) => match self.reference(id) {
-                        E::Sym(s, _) => Some(s),
-                        _ => None,
-                    },
+                    js::AssignmentTarget::AssignmentTargetIdentifier(id) => {
+                        match self.reference(id) {
+                            E::Sym(s, _) => Some(s),
+                            _ => None,
+                        }
+                    }
                     _ => None,
                 };
                 if a.operator != js::AssignmentOperator::Assign {
@@ -760,7 +807,9 @@ impl<'s> Lowerer<'s> {
                         js::ObjectPropertyKind::ObjectProperty(p) => {
                             let key = if p.computed {
                                 match &p.key {
-                                    js::PropertyKey::StringLiteral(s) => Some(s.value.as_str().to_string()),
+                                    js::PropertyKey::StringLiteral(s) => {
+                                        Some(s.value.as_str().to_string())
+                                    }
                                     _ => None,
                                 }
                             } else {
@@ -931,12 +980,21 @@ impl<'s> Lowerer<'s> {
                     };
                     let value = match &a.value {
                         None => E::Bool(true),
-                        Some(js::JSXAttributeValue::StringLiteral(s)) => E::Str(s.value.as_str().to_string()),
-                        Some(js::JSXAttributeValue::ExpressionContainer(c)) => match &c.expression {
-                            js::JSXExpression::EmptyExpression(_) => E::Undefined,
-                            other => other.as_expression().map(|x| self.expr(x)).unwrap_or(E::Other),
-                        },
-                        Some(js::JSXAttributeValue::Element(e)) => self.nested_jsx(|l| l.jsx_element(e)),
+                        Some(js::JSXAttributeValue::StringLiteral(s)) => {
+                            E::Str(s.value.as_str().to_string())
+                        }
+                        Some(js::JSXAttributeValue::ExpressionContainer(c)) => {
+                            match &c.expression {
+                                js::JSXExpression::EmptyExpression(_) => E::Undefined,
+                                other => other
+                                    .as_expression()
+                                    .map(|x| self.expr(x))
+                                    .unwrap_or(E::Other),
+                            }
+                        }
+                        Some(js::JSXAttributeValue::Element(e)) => {
+                            self.nested_jsx(|l| l.jsx_element(e))
+                        }
                         Some(js::JSXAttributeValue::Fragment(f)) => {
                             let children = self.jsx_children(&f.children);
                             E::Jsx(Box::new(Jsx {

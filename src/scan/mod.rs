@@ -162,7 +162,10 @@ pub fn analyse_sources(files: &[(&str, &str)]) -> Analysis {
             .filter(|(p, _)| p.ends_with("tsconfig.json") || p.ends_with("jsconfig.json"))
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect(),
-        convex_json: files.iter().find(|(p, _)| *p == "convex.json").map(|(_, t)| t.to_string()),
+        convex_json: files
+            .iter()
+            .find(|(p, _)| *p == "convex.json")
+            .map(|(_, t)| t.to_string()),
         ..walk::Walked::default()
     };
     walk::parse_all(&sources, &mut walked);
@@ -204,4 +207,3 @@ fn analyse(root: PathBuf, walked: walk::Walked, bytes: usize, read_time: Duratio
         analyse_time: start.elapsed(),
     }
 }
-

@@ -34,7 +34,10 @@ fn auth_phrase(site: &CallSite) -> String {
         AuthClass::UserRow => format!("the function {}", site.auth_why),
         AuthClass::Optional => format!("the function {}", site.auth_why),
         AuthClass::None => "the function never reads the identity".to_string(),
-        AuthClass::Unknown => format!("the function's auth is unknown ({}), checked as required", site.auth_why),
+        AuthClass::Unknown => format!(
+            "the function's auth is unknown ({}), checked as required",
+            site.auth_why
+        ),
     }
 }
 
@@ -84,7 +87,11 @@ pub fn text_with(r: &ScanReport, explain: bool, timings: bool) -> String {
         for risk in risks {
             out.push_str(&diagnostic(r, i, risk));
             out.push('\n');
-            out.push_str(&format!("  = note: gate: {} ({})\n", s.gate.label(), s.gate_why));
+            out.push_str(&format!(
+                "  = note: gate: {} ({})\n",
+                s.gate.label(),
+                s.gate_why
+            ));
             if let Some(v) = &s.via {
                 out.push_str(&format!("  = note: through {v}\n"));
             }
@@ -115,7 +122,11 @@ pub fn text_with(r: &ScanReport, explain: bool, timings: bool) -> String {
         ));
     }
     for s in &a.skipped {
-        out.push_str(&format!("{}: note: skipped: {}\n", if s.file.is_empty() { "." } else { &s.file }, s.reason));
+        out.push_str(&format!(
+            "{}: note: skipped: {}\n",
+            if s.file.is_empty() { "." } else { &s.file },
+            s.reason
+        ));
     }
     out.push_str(&summary_text(r, timings));
     out
@@ -133,7 +144,11 @@ fn at_risk_by_trigger(r: &ScanReport) -> Vec<(String, usize)> {
     r.triggers
         .iter()
         .map(|t| {
-            let n = r.risks.iter().filter(|rs| rs.iter().any(|x| x.trigger == *t)).count();
+            let n = r
+                .risks
+                .iter()
+                .filter(|rs| rs.iter().any(|x| x.trigger == *t))
+                .count();
             (t.as_str().to_string(), n)
         })
         .collect()
@@ -159,12 +174,30 @@ pub fn summary_text(r: &ScanReport, timings: bool) -> String {
     for n in &c.notes {
         out.push_str(&format!("  note: {n}\n"));
     }
-    let gates: Vec<String> = by_gate(r).into_iter().map(|(g, n)| format!("{g} {n}")).collect();
-    out.push_str(&format!("  call sites: {} (by gate: {})\n", a.sites.len(), gates.join(", ")));
-    let risk: Vec<String> = at_risk_by_trigger(r).into_iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let gates: Vec<String> = by_gate(r)
+        .into_iter()
+        .map(|(g, n)| format!("{g} {n}"))
+        .collect();
+    out.push_str(&format!(
+        "  call sites: {} (by gate: {})\n",
+        a.sites.len(),
+        gates.join(", ")
+    ));
+    let risk: Vec<String> = at_risk_by_trigger(r)
+        .into_iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
     out.push_str(&format!("  at risk by trigger: {}\n", risk.join(", ")));
-    let unknown_gate = a.sites.iter().filter(|s| s.gate.label() == "unknown").count();
-    let unknown_auth = a.sites.iter().filter(|s| s.auth == AuthClass::Unknown).count();
+    let unknown_gate = a
+        .sites
+        .iter()
+        .filter(|s| s.gate.label() == "unknown")
+        .count();
+    let unknown_auth = a
+        .sites
+        .iter()
+        .filter(|s| s.auth == AuthClass::Unknown)
+        .count();
     out.push_str(&format!(
         "  unknown: {unknown_gate} gates (checked as none), {unknown_auth} functions (checked as required)\n"
     ));
@@ -172,7 +205,11 @@ pub fn summary_text(r: &ScanReport, timings: bool) -> String {
         "  {} findings; {} scenarios checked{}\n",
         r.findings(),
         r.checks,
-        if timings { format!(" in {} ms", r.check_time.as_millis()) } else { String::new() }
+        if timings {
+            format!(" in {} ms", r.check_time.as_millis())
+        } else {
+            String::new()
+        }
     ));
     for i in &r.incomplete {
         out.push_str(&format!("  incomplete: {i}\n"));
@@ -303,13 +340,24 @@ pub fn scenarios(r: &ScanReport) -> Vec<(String, String)> {
         .iter()
         .map(|d| {
             let mut text = String::new();
-            text.push_str(&format!("# Derived by `authrace scan` from {}\n", a.root.display()));
+            text.push_str(&format!(
+                "# Derived by `authrace scan` from {}\n",
+                a.root.display()
+            ));
             text.push_str(&format!("# trigger: {}\n", d.trigger.as_str()));
             text.push_str(&format!(
                 "# provider: {}{}{}\n",
                 a.client.kind.as_str(),
-                a.client.at.as_ref().map(|x| format!(" ({}:{})", x.file, x.line)).unwrap_or_default(),
-                a.client.ssr_why.as_ref().map(|w| format!("; server token: {w}")).unwrap_or_default()
+                a.client
+                    .at
+                    .as_ref()
+                    .map(|x| format!(" ({}:{})", x.file, x.line))
+                    .unwrap_or_default(),
+                a.client
+                    .ssr_why
+                    .as_ref()
+                    .map(|w| format!("; server token: {w}"))
+                    .unwrap_or_default()
             ));
             if let Some(e) = &a.client.expect_auth_at {
                 text.push_str(&format!("# expectAuth: {}:{}\n", e.file, e.line));
@@ -317,7 +365,11 @@ pub fn scenarios(r: &ScanReport) -> Vec<(String, String)> {
             if let Some(w) = &a.client.store_user_why {
                 text.push_str(&format!("# store_user: {w}\n"));
             }
-            text.push_str(&format!("# users rows: {} ({})\n", a.client.user_rows.as_str(), a.client.user_rows_why));
+            text.push_str(&format!(
+                "# users rows: {} ({})\n",
+                a.client.user_rows.as_str(),
+                a.client.user_rows_why
+            ));
             text.push_str(&format!(
                 "# `{}` stands for every call site below (same auth class and gate):\n",
                 super::derive::FN
@@ -343,7 +395,11 @@ pub fn scenarios(r: &ScanReport) -> Vec<(String, String)> {
                 auth_slug(&d.scenario),
                 d.class.gate.as_str(),
                 d.trigger.as_str(),
-                if d.class.expect_auth { "-expect-auth" } else { "" }
+                if d.class.expect_auth {
+                    "-expect-auth"
+                } else {
+                    ""
+                }
             );
             (name, text)
         })

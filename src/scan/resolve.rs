@@ -21,10 +21,20 @@ pub enum Module {
 /// What an imported or exported name is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    Binding { file: usize, sym: Sym },
-    DefaultExpr { file: usize },
-    Namespace { file: usize },
-    External { module: String, name: String },
+    Binding {
+        file: usize,
+        sym: Sym,
+    },
+    DefaultExpr {
+        file: usize,
+    },
+    Namespace {
+        file: usize,
+    },
+    External {
+        module: String,
+        name: String,
+    },
     /// A project file that does not export the name (or a cycle).
     Missing(String),
 }
@@ -126,21 +136,25 @@ fn load_config(rel: &str, all: &HashMap<String, String>, depth: usize) -> TsConf
     let Ok(v) = serde_json::from_str::<serde_json::Value>(&strip_jsonc(text)) else {
         return cfg;
     };
-    if let Some(ext) = v.get("extends").and_then(|e| e.as_str()) {
-        if ext.starts_with('.') && depth < 8 {
-            let mut target = join(&dir, ext);
-            if !target.ends_with(".json") {
-                target.push_str(".json");
-            }
-            cfg = load_config(&target, all, depth + 1);
-            cfg.dir = dir.clone();
+    if let Some(ext) = v.get("extends").and_then(|e| e.as_str())
+        && ext.starts_with('.')
+        && depth < 8
+    {
+        let mut target = join(&dir, ext);
+        if !target.ends_with(".json") {
+            target.push_str(".json");
         }
+        cfg = load_config(&target, all, depth + 1);
+        cfg.dir = dir.clone();
     }
     let opts = v.get("compilerOptions");
     if let Some(base) = opts.and_then(|o| o.get("baseUrl")).and_then(|b| b.as_str()) {
         cfg.base_url = Some(join(&dir, base));
     }
-    if let Some(paths) = opts.and_then(|o| o.get("paths")).and_then(|p| p.as_object()) {
+    if let Some(paths) = opts
+        .and_then(|o| o.get("paths"))
+        .and_then(|p| p.as_object())
+    {
         let base = cfg.base_url.clone().unwrap_or_else(|| dir.clone());
         cfg.paths = paths
             .iter()
@@ -163,9 +177,16 @@ fn load_config(rel: &str, all: &HashMap<String, String>, depth: usize) -> TsConf
 
 impl Resolver {
     pub fn new(files: &[FileIr], tsconfigs: &[(String, String)]) -> Resolver {
-        let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+        let by_path = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
         let all: HashMap<String, String> = tsconfigs.iter().cloned().collect();
-        let mut configs: Vec<TsConfig> = tsconfigs.iter().map(|(p, _)| load_config(p, &all, 0)).collect();
+        let mut configs: Vec<TsConfig> = tsconfigs
+            .iter()
+            .map(|(p, _)| load_config(p, &all, 0))
+            .collect();
         // The nearest config first.
         configs.sort_by_key(|c| std::cmp::Reverse(c.dir.len()));
         Resolver { by_path, configs }
@@ -176,11 +197,16 @@ impl Resolver {
             return Some(*i);
         }
         // `./x.js` naming `x.ts` (TypeScript's ESM style).
-        for (js, ts) in [(".js", ".ts"), (".js", ".tsx"), (".jsx", ".tsx"), (".mjs", ".mts")] {
-            if let Some(stem) = path.strip_suffix(js) {
-                if let Some(i) = self.by_path.get(&format!("{stem}{ts}")) {
-                    return Some(*i);
-                }
+        for (js, ts) in [
+            (".js", ".ts"),
+            (".js", ".tsx"),
+            (".jsx", ".tsx"),
+            (".mjs", ".mts"),
+        ] {
+            if let Some(stem) = path.strip_suffix(js)
+                && let Some(i) = self.by_path.get(&format!("{stem}{ts}"))
+            {
+                return Some(*i);
             }
         }
         for x in EXTS {
@@ -209,9 +235,16 @@ impl Resolver {
     pub fn resolve(&self, from: &str, spec: &str) -> Module {
         if spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == ".." {
             let p = join(dirname(from), spec);
-            return self.file(&p).map(Module::File).unwrap_or_else(|| Self::unparsed(&p));
+            return self
+                .file(&p)
+                .map(Module::File)
+                .unwrap_or_else(|| Self::unparsed(&p));
         }
-        for cfg in self.configs.iter().filter(|c| c.dir.is_empty() || from.starts_with(&format!("{}/", c.dir))) {
+        for cfg in self
+            .configs
+            .iter()
+            .filter(|c| c.dir.is_empty() || from.starts_with(&format!("{}/", c.dir)))
+        {
             for (pat, targets) in &cfg.paths {
                 let rest = match pat.split_once('*') {
                     Some((pre, post)) => spec
@@ -232,10 +265,10 @@ impl Resolver {
                     }
                 }
             }
-            if let Some(base) = &cfg.base_url {
-                if let Some(i) = self.file(&join(base, spec)) {
-                    return Module::File(i);
-                }
+            if let Some(base) = &cfg.base_url
+                && let Some(i) = self.file(&join(base, spec))
+            {
+                return Module::File(i);
             }
         }
         if let Some(rest) = spec.strip_prefix("@/") {

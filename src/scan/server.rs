@@ -75,18 +75,30 @@ pub enum V {
     Null,
     Undef,
     /// Exists. `ident`: derived from the identity; `row`: is the user's row.
-    Present { ident: bool, row: bool },
+    Present {
+        ident: bool,
+        row: bool,
+    },
     /// May or may not be null.
-    Data { ident: bool },
+    Data {
+        ident: bool,
+    },
     Bool(bool),
     Str(String),
     Func(Closure),
     Obj(Rc<BTreeMap<String, V>>),
     /// A package's export, then members and calls (`()`).
-    Ext { module: String, path: Vec<String> },
+    Ext {
+        module: String,
+        path: Vec<String>,
+    },
     Namespace(usize),
     /// A Convex function builder, with the custom contexts to run first.
-    Builder { kind: FnKind, internal: bool, mods: Vec<V> },
+    Builder {
+        kind: FnKind,
+        internal: bool,
+        mods: Vec<V>,
+    },
     ConvexFn {
         kind: FnKind,
         internal: bool,
@@ -95,7 +107,9 @@ pub enum V {
     },
     /// `customCtx(f)`.
     CustomCtx(Box<V>),
-    Unknown { ident: bool },
+    Unknown {
+        ident: bool,
+    },
 }
 
 impl V {
@@ -421,12 +435,12 @@ impl<'p> Interp<'p> {
             }
             E::Assign(sym, value) => {
                 let v = self.eval(file, env, value);
-                if let Some(s) = sym {
-                    if env.contains_key(s) {
-                        let old = env.get(s).cloned().unwrap_or(V::Undef);
-                        // An assignment inside a branch may not have happened.
-                        env.insert(*s, join(old, v.clone()));
-                    }
+                if let Some(s) = sym
+                    && env.contains_key(s)
+                {
+                    let old = env.get(s).cloned().unwrap_or(V::Undef);
+                    // An assignment inside a branch may not have happened.
+                    env.insert(*s, join(old, v.clone()));
                 }
                 v
             }
@@ -482,7 +496,9 @@ impl<'p> Interp<'p> {
                 }
                 None => V::unknown(),
             },
-            V::Present { ident, .. } | V::Data { ident } | V::Unknown { ident } => V::Data { ident },
+            V::Present { ident, .. } | V::Data { ident } | V::Unknown { ident } => {
+                V::Data { ident }
+            }
             _ => V::unknown(),
         }
     }
@@ -571,10 +587,12 @@ impl<'p> Interp<'p> {
                 self.dead = true;
                 V::unknown()
             }
-            (World::NoRow, AuthEffect::ThrowsWithout) | (World::Ok, AuthEffect::ThrowsWithout) => V::Present {
-                ident: true,
-                row: false,
-            },
+            (World::NoRow, AuthEffect::ThrowsWithout) | (World::Ok, AuthEffect::ThrowsWithout) => {
+                V::Present {
+                    ident: true,
+                    row: false,
+                }
+            }
             _ => V::Present {
                 ident: true,
                 row: false,
@@ -583,7 +601,14 @@ impl<'p> Interp<'p> {
     }
 
     /// A `ctx.db` call: reads keyed by the identity find the user's row.
-    fn db(&mut self, file: usize, mut path: Vec<String>, ident: bool, args: Vec<V>, span: Span) -> V {
+    fn db(
+        &mut self,
+        file: usize,
+        mut path: Vec<String>,
+        ident: bool,
+        args: Vec<V>,
+        span: Span,
+    ) -> V {
         let ident = self.callbacks(args.clone()) || ident;
         let method = path.last().cloned().unwrap_or_default();
         match method.as_str() {
@@ -619,7 +644,10 @@ impl<'p> Interp<'p> {
         }
         match self.world {
             World::NoIdentity | World::NoRow => V::Null,
-            World::Ok => V::Present { ident: true, row: true },
+            World::Ok => V::Present {
+                ident: true,
+                row: true,
+            },
             World::Define => V::unknown(),
         }
     }
@@ -651,8 +679,8 @@ impl<'p> Interp<'p> {
         }
         if module.starts_with("convex-helpers/server") {
             match name {
-                "customQuery" | "customMutation" | "customAction" | "zCustomQuery" | "zCustomMutation"
-                | "zCustomAction" => {
+                "customQuery" | "customMutation" | "customAction" | "zCustomQuery"
+                | "zCustomMutation" | "zCustomAction" => {
                     if let Some(V::Builder {
                         kind,
                         internal,
@@ -671,7 +699,11 @@ impl<'p> Interp<'p> {
                     }
                     return Some(V::unknown());
                 }
-                "customCtx" => return Some(V::CustomCtx(Box::new(args.first().cloned().unwrap_or_else(V::unknown)))),
+                "customCtx" => {
+                    return Some(V::CustomCtx(Box::new(
+                        args.first().cloned().unwrap_or_else(V::unknown),
+                    )));
+                }
                 "NoOp" => return Some(V::Obj(Rc::new(BTreeMap::new()))),
                 _ => {}
             }
@@ -694,7 +726,10 @@ impl<'p> Interp<'p> {
         let mut env: HashMap<Sym, V> = (*c.env).clone();
         let params = func.params as usize;
         let body = &func.body;
-        let name = func.name.clone().unwrap_or_else(|| "(anonymous)".to_string());
+        let name = func
+            .name
+            .clone()
+            .unwrap_or_else(|| "(anonymous)".to_string());
         // Bind the parameters: the prologue's `Param(i)` reads `args[i]`.
         self.depth += 1;
         let pushed = self.depth > 1;
@@ -703,7 +738,12 @@ impl<'p> Interp<'p> {
         }
         let saved_dead = self.dead;
         self.dead = false;
-        let flow = self.exec(c.file, &mut env, body, &args[..args.len().min(params.max(args.len()))]);
+        let flow = self.exec(
+            c.file,
+            &mut env,
+            body,
+            &args[..args.len().min(params.max(args.len()))],
+        );
         let definitely_threw = flow.falls.is_none() && flow.returns.is_empty();
         self.dead = saved_dead || definitely_threw;
         if pushed {
@@ -734,7 +774,10 @@ impl<'p> Interp<'p> {
             self.steps += 1;
             if self.steps > MAX_STEPS {
                 self.unknown("the function is too large to follow".to_string());
-                return Flow { falls: None, returns };
+                return Flow {
+                    falls: None,
+                    returns,
+                };
             }
             match s {
                 Stmt::Let { sym, init } => {
@@ -766,14 +809,20 @@ impl<'p> Interp<'p> {
                     if !self.dead {
                         returns.push(v);
                     }
-                    return Flow { falls: None, returns };
+                    return Flow {
+                        falls: None,
+                        returns,
+                    };
                 }
                 Stmt::Throw(e, span) => {
                     self.eval(file, env, e);
                     if !self.dead && self.world != World::Define {
                         self.throw(file, *span, "throws".to_string());
                     }
-                    return Flow { falls: None, returns };
+                    return Flow {
+                        falls: None,
+                        returns,
+                    };
                 }
                 Stmt::If { test, then, els } => {
                     let t = self.eval(file, env, test);
@@ -800,7 +849,12 @@ impl<'p> Interp<'p> {
                     }
                     match falls {
                         Some(f) => *env = f,
-                        None => return Flow { falls: None, returns },
+                        None => {
+                            return Flow {
+                                falls: None,
+                                returns,
+                            };
+                        }
                     }
                 }
                 Stmt::Loop(body) => {
@@ -813,7 +867,11 @@ impl<'p> Interp<'p> {
                         *env = join_env(env.clone(), fenv);
                     }
                 }
-                Stmt::Try { block, catch, finally } => {
+                Stmt::Try {
+                    block,
+                    catch,
+                    finally,
+                } => {
                     let before = self.run.throws.len();
                     let mut benv = env.clone();
                     let f = self.exec(file, &mut benv, block, args);
@@ -842,7 +900,12 @@ impl<'p> Interp<'p> {
                     returns.extend(fin.returns);
                     match falls {
                         Some(f) if fin.falls.is_some() => *env = join_env(env.clone(), f),
-                        _ => return Flow { falls: None, returns },
+                        _ => {
+                            return Flow {
+                                falls: None,
+                                returns,
+                            };
+                        }
                     }
                 }
                 Stmt::Switch { disc, cases } => {
@@ -867,10 +930,18 @@ impl<'p> Interp<'p> {
                         *env = f;
                     }
                 }
-                Stmt::Jump => return Flow { falls: Some(env.clone()), returns },
+                Stmt::Jump => {
+                    return Flow {
+                        falls: Some(env.clone()),
+                        returns,
+                    };
+                }
             }
             if self.dead {
-                return Flow { falls: None, returns };
+                return Flow {
+                    falls: None,
+                    returns,
+                };
             }
         }
         Flow {
@@ -950,7 +1021,9 @@ fn builder_value(module: &str, name: &str) -> Option<V> {
 
 /// Packages whose functions, handed `ctx`, do not read the identity.
 fn harmless(module: &str) -> bool {
-    module == "convex/values" || module.starts_with("convex-helpers/server/pagination") || module.starts_with("convex-helpers/server/relationships")
+    module == "convex/values"
+        || module.starts_with("convex-helpers/server/pagination")
+        || module.starts_with("convex-helpers/server/relationships")
 }
 
 /// What running a handler in the three worlds found.
@@ -1016,7 +1089,9 @@ fn run_fn(link: &Linker<'_>, world: World, file: usize, handler: &V, mods: &[V])
                     path.join(".")
                 ));
             }
-            Some(_) => it.unknown("its builder's custom context is not a function authrace can follow".to_string()),
+            Some(_) => it.unknown(
+                "its builder's custom context is not a function authrace can follow".to_string(),
+            ),
             None => {}
         }
     }
@@ -1040,12 +1115,25 @@ fn classify(link: &Linker<'_>, file: usize, handler: &V, mods: &[V]) -> Classifi
     let ok = run_fn(link, World::Ok, file, handler, mods);
     let key = |t: &Throw| (t.file, t.span);
     let in_ok: Vec<(usize, Span)> = ok.throws.iter().map(key).collect();
-    let n_only: Vec<&Throw> = n.throws.iter().filter(|t| !in_ok.contains(&key(t))).collect();
-    let r_only: Vec<&Throw> = r.throws.iter().filter(|t| !in_ok.contains(&key(t))).collect();
+    let n_only: Vec<&Throw> = n
+        .throws
+        .iter()
+        .filter(|t| !in_ok.contains(&key(t)))
+        .collect();
+    let r_only: Vec<&Throw> = r
+        .throws
+        .iter()
+        .filter(|t| !in_ok.contains(&key(t)))
+        .collect();
     let reads: Vec<&(String, usize, Span)> = n.reads.iter().chain(&ok.reads).collect();
     let returns_user_row = matches!(n.returns, Some(V::Null) | Some(V::Undef))
         && matches!(ok.returns, Some(V::Present { row: true, .. }));
-    let inserts: Vec<&(Option<String>, bool)> = n.inserts.iter().chain(&r.inserts).chain(&ok.inserts).collect();
+    let inserts: Vec<&(Option<String>, bool)> = n
+        .inserts
+        .iter()
+        .chain(&r.inserts)
+        .chain(&ok.inserts)
+        .collect();
     let inserts_user_row = inserts.iter().any(|(_, ident)| *ident);
     let inserts_without_identity = inserts
         .iter()
@@ -1053,17 +1141,30 @@ fn classify(link: &Linker<'_>, file: usize, handler: &V, mods: &[V]) -> Classifi
         .filter_map(|(t, _)| t.clone())
         .collect();
     let reads_any = !n.reads.is_empty() || !ok.reads.is_empty();
-    let inserts_without_identity = if reads_any { Vec::new() } else { inserts_without_identity };
+    let inserts_without_identity = if reads_any {
+        Vec::new()
+    } else {
+        inserts_without_identity
+    };
     let read_site = |reads: &[&(String, usize, Span)]| {
         reads
             .first()
-            .map(|(rule, f, s)| format!("{rule}, {}:{}", link.files[*f].path, link.files[*f].line(s.start)))
+            .map(|(rule, f, s)| {
+                format!(
+                    "{rule}, {}:{}",
+                    link.files[*f].path,
+                    link.files[*f].line(s.start)
+                )
+            })
             .unwrap_or_default()
     };
     let (auth, why) = if let Some(t) = r_only.first() {
         (
             AuthClass::UserRow,
-            format!("throws when the user's row is missing ({})", describe(link, t)),
+            format!(
+                "throws when the user's row is missing ({})",
+                describe(link, t)
+            ),
         )
     } else if let Some(t) = n_only.first() {
         let what = if t.what.starts_with("reads") {
@@ -1071,13 +1172,19 @@ fn classify(link: &Linker<'_>, file: usize, handler: &V, mods: &[V]) -> Classifi
         } else {
             "throws without identity".to_string()
         };
-        (AuthClass::Required, format!("{what} ({})", describe(link, t)))
+        (
+            AuthClass::Required,
+            format!("{what} ({})", describe(link, t)),
+        )
     } else if let Some(u) = n.unknowns.first().or(ok.unknowns.first()) {
         (AuthClass::Unknown, u.clone())
     } else if !reads.is_empty() {
         (
             AuthClass::Optional,
-            format!("reads the identity and does not throw without it ({})", read_site(&reads)),
+            format!(
+                "reads the identity and does not throw without it ({})",
+                read_site(&reads)
+            ),
         )
     } else {
         (AuthClass::None, "never reads the identity".to_string())
@@ -1094,8 +1201,14 @@ fn classify(link: &Linker<'_>, file: usize, handler: &V, mods: &[V]) -> Classifi
 /// The functions folder, from `convex.json`'s `functions` (default `convex/`).
 pub fn functions_dir(convex_json: Option<&str>) -> String {
     convex_json
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&super::resolve::strip_jsonc(t)).ok())
-        .and_then(|v| v.get("functions").and_then(|f| f.as_str()).map(|s| s.to_string()))
+        .and_then(|t| {
+            serde_json::from_str::<serde_json::Value>(&super::resolve::strip_jsonc(t)).ok()
+        })
+        .and_then(|v| {
+            v.get("functions")
+                .and_then(|f| f.as_str())
+                .map(|s| s.to_string())
+        })
         .map(|s| super::resolve::join("", &s))
         .unwrap_or_else(|| "convex".to_string())
 }
@@ -1105,11 +1218,21 @@ pub fn find(link: &Linker<'_>, dir: &str) -> Vec<ServerFunction> {
     let mut out = Vec::new();
     let prefix = format!("{dir}/");
     for (fi, f) in link.files.iter().enumerate() {
-        let Some(rel) = f.path.strip_prefix(&prefix) else { continue };
-        if rel.starts_with("_generated/") || f.path.split('/').any(|c| c.ends_with(".test.ts") || c.ends_with(".spec.ts")) {
+        let Some(rel) = f.path.strip_prefix(&prefix) else {
+            continue;
+        };
+        if rel.starts_with("_generated/")
+            || f.path
+                .split('/')
+                .any(|c| c.ends_with(".test.ts") || c.ends_with(".spec.ts"))
+        {
             continue;
         }
-        let module = rel.rsplit_once('.').map(|(m, _)| m).unwrap_or(rel).to_string();
+        let module = rel
+            .rsplit_once('.')
+            .map(|(m, _)| m)
+            .unwrap_or(rel)
+            .to_string();
         let mut names: Vec<String> = f
             .exports
             .iter()

@@ -122,13 +122,13 @@ impl Cond {
             }
         }
     }
-    pub fn not(a: Cond) -> Cond {
+    pub fn negate(a: Cond) -> Cond {
         match a {
             Cond::True => Cond::False,
             Cond::False => Cond::True,
             Cond::Not(x) => *x,
-            Cond::And(xs) => xs.into_iter().map(Cond::not).fold(Cond::False, Cond::or),
-            Cond::Or(xs) => xs.into_iter().map(Cond::not).fold(Cond::True, Cond::and),
+            Cond::And(xs) => xs.into_iter().map(Cond::negate).fold(Cond::False, Cond::or),
+            Cond::Or(xs) => xs.into_iter().map(Cond::negate).fold(Cond::True, Cond::and),
             x => Cond::Not(Box::new(x)),
         }
     }
@@ -162,12 +162,18 @@ pub enum CV {
     Str(String),
     Other,
     Api(String),
-    ConvexQuery { func: Option<String>, run: Cond },
+    ConvexQuery {
+        func: Option<String>,
+        run: Cond,
+    },
     Mutation(Option<String>),
     Jsx(Rc<Vec<Rendered>>),
     Choice(Rc<Vec<(Cond, CV)>>),
     Func(Closure),
-    Ext { module: String, path: Vec<String> },
+    Ext {
+        module: String,
+        path: Vec<String>,
+    },
     Namespace(usize),
     /// The component's props.
     Props,
@@ -310,9 +316,32 @@ struct Ci<'p, 'o> {
 }
 
 const QUERY_HOOKS: &[(&str, &[&str])] = &[
-    ("useQuery", &["convex/react", "convex-helpers/react/cache/hooks", "convex-helpers/react/cache", "convex-helpers/react"]),
-    ("usePaginatedQuery", &["convex/react", "convex-helpers/react/cache/hooks", "convex-helpers/react/cache", "convex-helpers/react"]),
-    ("useQueries", &["convex/react", "convex-helpers/react/cache/hooks", "convex-helpers/react/cache"]),
+    (
+        "useQuery",
+        &[
+            "convex/react",
+            "convex-helpers/react/cache/hooks",
+            "convex-helpers/react/cache",
+            "convex-helpers/react",
+        ],
+    ),
+    (
+        "usePaginatedQuery",
+        &[
+            "convex/react",
+            "convex-helpers/react/cache/hooks",
+            "convex-helpers/react/cache",
+            "convex-helpers/react",
+        ],
+    ),
+    (
+        "useQueries",
+        &[
+            "convex/react",
+            "convex-helpers/react/cache/hooks",
+            "convex-helpers/react/cache",
+        ],
+    ),
     ("usePreloadedQuery", &["convex/react"]),
 ];
 
@@ -395,7 +424,9 @@ impl<'p, 'o> Ci<'p, 'o> {
                 .iter()
                 .map(|(c, x)| Cond::and(c.clone(), self.truth(x)))
                 .fold(Cond::False, Cond::or),
-            CV::Prop(n) => Cond::Atom(Atom::Unknown(format!("depends on `{n}`, which comes from outside the component"))),
+            CV::Prop(n) => Cond::Atom(Atom::Unknown(format!(
+                "depends on `{n}`, which comes from outside the component"
+            ))),
             CV::Other => Cond::Atom(Atom::Neutral),
             _ => Cond::True,
         }
@@ -497,7 +528,9 @@ impl<'p, 'o> Ci<'p, 'o> {
                 let o = self.eval(file, env, obj);
                 self.member(o, prop.as_deref())
             }
-            E::Call { callee, args, span, .. } => {
+            E::Call {
+                callee, args, span, ..
+            } => {
                 let c = self.eval(file, env, callee);
                 let argv: Vec<CV> = args.iter().map(|a| self.eval(file, env, a)).collect();
                 self.call(file, c, argv, *span)
@@ -512,17 +545,17 @@ impl<'p, 'o> Ci<'p, 'o> {
                 let c = self.truth(&t);
                 let a = self.eval(file, env, then);
                 let b = self.eval(file, env, els);
-                choice((c.clone(), a), (Cond::not(c), b))
+                choice((c.clone(), a), (Cond::negate(c), b))
             }
             E::And(l, r) => {
                 let x = self.eval(file, env, l);
                 let y = self.eval(file, env, r);
                 let c = self.truth(&x);
                 match (&x, &y) {
-                    (CV::Cond(_), CV::Cond(b)) | (CV::Query(_), CV::Cond(b)) | (CV::Other, CV::Cond(b)) => {
-                        CV::Cond(Cond::and(c, b.clone()))
-                    }
-                    _ => choice((Cond::not(c.clone()), CV::Null), (c, y)),
+                    (CV::Cond(_), CV::Cond(b))
+                    | (CV::Query(_), CV::Cond(b))
+                    | (CV::Other, CV::Cond(b)) => CV::Cond(Cond::and(c, b.clone())),
+                    _ => choice((Cond::negate(c.clone()), CV::Null), (c, y)),
                 }
             }
             E::Or(l, r) => {
@@ -531,7 +564,7 @@ impl<'p, 'o> Ci<'p, 'o> {
                 let c = self.truth(&x);
                 match &y {
                     CV::Cond(b) => CV::Cond(Cond::or(c, b.clone())),
-                    _ => choice((c.clone(), x), (Cond::not(c), y)),
+                    _ => choice((c.clone(), x), (Cond::negate(c), y)),
                 }
             }
             E::Nullish(l, r) => {
@@ -541,14 +574,14 @@ impl<'p, 'o> Ci<'p, 'o> {
                     CV::Null | CV::Undef => y,
                     CV::Prop(_) | CV::Other | CV::Query(_) | CV::Choice(_) => {
                         let c = self.truth(&x);
-                        choice((c.clone(), x), (Cond::not(c), y))
+                        choice((c.clone(), x), (Cond::negate(c), y))
                     }
                     x => x,
                 }
             }
             E::Not(a) => {
                 let x = self.eval(file, env, a);
-                CV::Cond(Cond::not(self.truth(&x)))
+                CV::Cond(Cond::negate(self.truth(&x)))
             }
             E::Cmp { op, l, r } => {
                 let a = self.eval(file, env, l);
@@ -557,10 +590,10 @@ impl<'p, 'o> Ci<'p, 'o> {
             }
             E::Assign(sym, value) => {
                 let v = self.eval(file, env, value);
-                if let Some(s) = sym {
-                    if let Some(old) = env.get(s).cloned() {
-                        env.insert(*s, choice((Cond::True, old), (Cond::True, v.clone())));
-                    }
+                if let Some(s) = sym
+                    && let Some(old) = env.get(s).cloned()
+                {
+                    env.insert(*s, choice((Cond::True, old), (Cond::True, v.clone())));
                 }
                 v
             }
@@ -575,12 +608,12 @@ impl<'p, 'o> Ci<'p, 'o> {
             (CV::Cond(c), CV::Cond(Cond::True)) | (CV::Cond(Cond::True), CV::Cond(c)) => {
                 return match op {
                     CmpOp::Eq | CmpOp::StrictEq => c.clone(),
-                    _ => Cond::not(c.clone()),
+                    _ => Cond::negate(c.clone()),
                 };
             }
             (CV::Cond(c), CV::Cond(Cond::False)) | (CV::Cond(Cond::False), CV::Cond(c)) => {
                 return match op {
-                    CmpOp::Eq | CmpOp::StrictEq => Cond::not(c.clone()),
+                    CmpOp::Eq | CmpOp::StrictEq => Cond::negate(c.clone()),
                     _ => c.clone(),
                 };
             }
@@ -595,7 +628,9 @@ impl<'p, 'o> Ci<'p, 'o> {
                 only_not_null,
             }),
             CV::Null | CV::Undef => Cond::False,
-            CV::Prop(n) => Cond::Atom(Atom::Unknown(format!("depends on `{n}`, which comes from outside the component"))),
+            CV::Prop(n) => Cond::Atom(Atom::Unknown(format!(
+                "depends on `{n}`, which comes from outside the component"
+            ))),
             CV::Other | CV::Choice(_) => {
                 if only_not_null {
                     Cond::Atom(Atom::Neutral)
@@ -605,7 +640,11 @@ impl<'p, 'o> Ci<'p, 'o> {
             }
             _ => Cond::True,
         };
-        if positive { not_nullish } else { Cond::not(not_nullish) }
+        if positive {
+            not_nullish
+        } else {
+            Cond::negate(not_nullish)
+        }
     }
 
     fn member(&mut self, o: CV, prop: Option<&str>) -> CV {
@@ -616,10 +655,10 @@ impl<'p, 'o> Ci<'p, 'o> {
             },
             CV::Ext { module, mut path } => {
                 path.push(prop.unwrap_or("[]").to_string());
-                if let Some(name) = api_name(&path) {
-                    if module == "@generated/api" {
-                        return CV::Api(name);
-                    }
+                if let Some(name) = api_name(&path)
+                    && module == "@generated/api"
+                {
+                    return CV::Api(name);
                 }
                 if path.len() > 10 {
                     return CV::Other;
@@ -641,7 +680,10 @@ impl<'p, 'o> Ci<'p, 'o> {
             },
             CV::Prop(p) => CV::Prop(format!("{p}.{}", prop.unwrap_or("[]"))),
             CV::Choice(cs) => {
-                let v: Vec<(Cond, CV)> = cs.iter().map(|(c, x)| (c.clone(), self.member(x.clone(), prop))).collect();
+                let v: Vec<(Cond, CV)> = cs
+                    .iter()
+                    .map(|(c, x)| (c.clone(), self.member(x.clone(), prop)))
+                    .collect();
                 CV::Choice(Rc::new(v))
             }
             _ => CV::Other,
@@ -652,7 +694,15 @@ impl<'p, 'o> Ci<'p, 'o> {
         let (kfile, koff, via) = match &self.outer {
             Some((f, o, name)) => {
                 let inner = &self.link.files[file];
-                (*f, *o, Some(format!("{name} -> {hook} at {}:{}", inner.path, inner.line(span.start))))
+                (
+                    *f,
+                    *o,
+                    Some(format!(
+                        "{name} -> {hook} at {}:{}",
+                        inner.path,
+                        inner.line(span.start)
+                    )),
+                )
             }
             None => (file, span.start, None),
         };
@@ -671,7 +721,10 @@ impl<'p, 'o> Ci<'p, 'o> {
         match callee {
             CV::Ext { module, path } => self.call_ext(file, module, path, args, span),
             CV::Func(c) => {
-                let name = self.link.files[c.file].funcs[c.func as usize].name.clone().unwrap_or_default();
+                let name = self.link.files[c.file].funcs[c.func as usize]
+                    .name
+                    .clone()
+                    .unwrap_or_default();
                 let set_outer = self.outer.is_none() && self.depth == 0;
                 if set_outer {
                     self.outer = Some((file, span.start, name));
@@ -711,7 +764,14 @@ impl<'p, 'o> Ci<'p, 'o> {
         }
     }
 
-    fn call_ext(&mut self, file: usize, module: String, path: Vec<String>, args: Vec<CV>, span: Span) -> CV {
+    fn call_ext(
+        &mut self,
+        file: usize,
+        module: String,
+        path: Vec<String>,
+        args: Vec<CV>,
+        span: Span,
+    ) -> CV {
         let r = ExtRef {
             module: &module,
             path: &path,
@@ -750,13 +810,20 @@ impl<'p, 'o> Ci<'p, 'o> {
             }
             ("@tanstack/react-query", "useQuery" | "useSuspenseQuery", true) => {
                 let (cq, enabled) = match args.first() {
-                    Some(CV::ConvexQuery { func, run }) => (Some((func.clone(), run.clone())), Cond::True),
+                    Some(CV::ConvexQuery { func, run }) => {
+                        (Some((func.clone(), run.clone())), Cond::True)
+                    }
                     Some(CV::Obj(o)) => {
                         let cq = match o.get("\u{0}convexQuery") {
-                            Some(CV::ConvexQuery { func, run }) => Some((func.clone(), run.clone())),
+                            Some(CV::ConvexQuery { func, run }) => {
+                                Some((func.clone(), run.clone()))
+                            }
                             _ => None,
                         };
-                        let enabled = o.get("enabled").map(|e| self.truth(e)).unwrap_or(Cond::True);
+                        let enabled = o
+                            .get("enabled")
+                            .map(|e| self.truth(e))
+                            .unwrap_or(Cond::True);
                         (cq, enabled)
                     }
                     _ => (None, Cond::True),
@@ -781,7 +848,9 @@ impl<'p, 'o> Ci<'p, 'o> {
                 Some(CV::Func(c)) => self.inline(&c, vec![]),
                 _ => CV::Other,
             },
-            ("react", "useCallback" | "memo" | "forwardRef", true) => args.into_iter().next().unwrap_or(CV::Other),
+            ("react", "useCallback" | "memo" | "forwardRef", true) => {
+                args.into_iter().next().unwrap_or(CV::Other)
+            }
             ("convex/nextjs", "preloadQuery" | "fetchQuery", true) => {
                 let f = &self.link.files[file];
                 let (line, column) = f.line_col(span.start);
@@ -863,7 +932,14 @@ impl<'p, 'o> Ci<'p, 'o> {
     /// Runs statements; returns the (guarded) return value and whether the
     /// end may be reached. At the component's own level (`root`), what a
     /// `return` renders becomes render-graph edges.
-    fn exec(&mut self, file: usize, env: &mut HashMap<Sym, CV>, stmts: &[Stmt], args: &[CV], root: bool) -> (CV, bool) {
+    fn exec(
+        &mut self,
+        file: usize,
+        env: &mut HashMap<Sym, CV>,
+        stmts: &[Stmt],
+        args: &[CV],
+        root: bool,
+    ) -> (CV, bool) {
         let mut ret: Option<CV> = None;
         let add = |ret: &mut Option<CV>, pc: &Cond, v: CV| {
             *ret = Some(match ret.take() {
@@ -912,7 +988,7 @@ impl<'p, 'o> Ci<'p, 'o> {
                     let c = self.truth(&t);
                     let saved = self.pc.clone();
                     let mut reach = Cond::False;
-                    for (bc, body) in [(c.clone(), then), (Cond::not(c), els)] {
+                    for (bc, body) in [(c.clone(), then), (Cond::negate(c), els)] {
                         if bc == Cond::False {
                             continue;
                         }
@@ -986,7 +1062,12 @@ impl<'p, 'o> Ci<'p, 'o> {
                     file: r.file,
                     offset: r.offset,
                 }),
-                None => self.out.children.entry(self.context).or_default().push(cond),
+                None => self
+                    .out
+                    .children
+                    .entry(self.context)
+                    .or_default()
+                    .push(cond),
             }
         }
     }
@@ -1020,12 +1101,14 @@ impl<'p, 'o> Ci<'p, 'o> {
                     };
                     let name = path.join(".");
                     child_cond = match gates::element(&r) {
-                        Some(ElementGate::Authenticated) => {
-                            Cond::Atom(Atom::AuthenticatedEl(self.ev(&format!("<{name}>"), file, j.span.start)))
-                        }
-                        Some(ElementGate::Provider) => {
-                            Cond::Atom(Atom::Provider(self.ev(&format!("<{name}>"), file, j.span.start)))
-                        }
+                        Some(ElementGate::Authenticated) => Cond::Atom(Atom::AuthenticatedEl(
+                            self.ev(&format!("<{name}>"), file, j.span.start),
+                        )),
+                        Some(ElementGate::Provider) => Cond::Atom(Atom::Provider(self.ev(
+                            &format!("<{name}>"),
+                            file,
+                            j.span.start,
+                        ))),
                         Some(ElementGate::Negative) | None => Cond::True,
                     };
                 }
@@ -1101,14 +1184,18 @@ impl Gates<'_> {
                     if let Cond::Atom(Atom::ConvexAuth(ev)) = x {
                         convex_auth = Some(ev.clone());
                     }
-                    if let Cond::Atom(Atom::Data { site, .. }) = x {
-                        if let Some(f) = site.2.as_ref().and_then(|n| self.fns.get(n)) {
-                            if f.returns_user_row && f.auth == AuthClass::Optional {
-                                user = Some(site.clone());
-                            }
-                        }
+                    if let Cond::Atom(Atom::Data { site, .. }) = x
+                        && let Some(f) = site.2.as_ref().and_then(|n| self.fns.get(n))
+                        && f.returns_user_row
+                        && f.auth == AuthClass::Optional
+                    {
+                        user = Some(site.clone());
                     }
-                    if g.gate > best.gate || (best.gate == Gate::None && best.unknown.is_none() && g.unknown.is_some()) {
+                    if g.gate > best.gate
+                        || (best.gate == Gate::None
+                            && best.unknown.is_none()
+                            && g.unknown.is_some())
+                    {
                         best = g;
                     }
                 }
@@ -1142,9 +1229,17 @@ impl Gates<'_> {
     fn atom(&self, a: &Atom, mount: bool, depth: usize) -> GateVal {
         match a {
             Atom::ConvexAuth(ev) => GateVal {
-                gate: if mount { Gate::Authenticated } else { Gate::ConvexAuth },
+                gate: if mount {
+                    Gate::Authenticated
+                } else {
+                    Gate::ConvexAuth
+                },
                 why: if mount {
-                    format!("rendered only when {} ({})", ev.text, self.at(ev.file, ev.offset))
+                    format!(
+                        "rendered only when {} ({})",
+                        ev.text,
+                        self.at(ev.file, ev.offset)
+                    )
                 } else {
                     format!("skip unless {} ({})", ev.text, self.at(ev.file, ev.offset))
                 },
@@ -1152,15 +1247,26 @@ impl Gates<'_> {
             },
             Atom::Provider(ev) => GateVal {
                 gate: Gate::Provider,
-                why: format!("only when the provider says signed in: {} ({})", ev.text, self.at(ev.file, ev.offset)),
+                why: format!(
+                    "only when the provider says signed in: {} ({})",
+                    ev.text,
+                    self.at(ev.file, ev.offset)
+                ),
                 unknown: None,
             },
             Atom::AuthenticatedEl(ev) => GateVal {
                 gate: Gate::Authenticated,
-                why: format!("rendered only inside {} ({})", ev.text, self.at(ev.file, ev.offset)),
+                why: format!(
+                    "rendered only inside {} ({})",
+                    ev.text,
+                    self.at(ev.file, ev.offset)
+                ),
                 unknown: None,
             },
-            Atom::Data { site, only_not_null } => {
+            Atom::Data {
+                site,
+                only_not_null,
+            } => {
                 let g = if *only_not_null {
                     Gate::None
                 } else {
@@ -1170,10 +1276,17 @@ impl Gates<'_> {
                     gate: g,
                     why: format!(
                         "data-dependent: waits for the result of {} ({}), gated {}{}",
-                        site.2.as_deref().map(|n| format!("api.{}", n.replace([':', '/'], "."))).unwrap_or_else(|| "a query".to_string()),
+                        site.2
+                            .as_deref()
+                            .map(|n| format!("api.{}", n.replace([':', '/'], ".")))
+                            .unwrap_or_else(|| "a query".to_string()),
                         self.at(site.0, site.1),
                         g.as_str(),
-                        if *only_not_null { " (`!== null` is true while it loads)" } else { "" }
+                        if *only_not_null {
+                            " (`!== null` is true while it loads)"
+                        } else {
+                            ""
+                        }
                     ),
                     unknown: None,
                 }
@@ -1181,11 +1294,16 @@ impl Gates<'_> {
             Atom::ChildrenOf(k) => {
                 let conds = self.children.get(k).cloned().unwrap_or_default();
                 if conds.is_empty() {
-                    return GateVal::none("passed as children to a component that renders them as is");
+                    return GateVal::none(
+                        "passed as children to a component that renders them as is",
+                    );
                 }
                 let c = conds.into_iter().fold(Cond::False, Cond::or);
                 let mut g = self.gate(&c, true, depth + 1);
-                let name = self.link.files[k.0].funcs[k.1 as usize].name.clone().unwrap_or_default();
+                let name = self.link.files[k.0].funcs[k.1 as usize]
+                    .name
+                    .clone()
+                    .unwrap_or_default();
                 g.why = format!("as children of {name}: {}", g.why);
                 g
             }
@@ -1210,10 +1328,10 @@ fn layouts_above(path: &str, layouts: &HashMap<String, usize>) -> Vec<usize> {
     let own = path.rsplit('/').next().unwrap_or("");
     let mut first = true;
     loop {
-        if !(first && own.starts_with("layout.")) {
-            if let Some(l) = layouts.get(&dir) {
-                out.push(*l);
-            }
+        if !(first && own.starts_with("layout."))
+            && let Some(l) = layouts.get(&dir)
+        {
+            out.push(*l);
         }
         first = false;
         if dir.ends_with("/app") || dir == "app" || dir.is_empty() {
@@ -1225,7 +1343,11 @@ fn layouts_above(path: &str, layouts: &HashMap<String, usize>) -> Vec<usize> {
 }
 
 /// Finds every call site and its gate.
-pub fn find(link: &Linker<'_>, functions_dir: &str, functions: &[ServerFunction]) -> (Vec<CallSite>, Vec<Outside>) {
+pub fn find(
+    link: &Linker<'_>,
+    functions_dir: &str,
+    functions: &[ServerFunction],
+) -> (Vec<CallSite>, Vec<Outside>) {
     let (sites, outside, _) = find_with_facts(link, functions_dir, functions);
     (sites, outside)
 }
@@ -1257,7 +1379,8 @@ pub fn find_with_facts(
     functions_dir: &str,
     functions: &[ServerFunction],
 ) -> (Vec<CallSite>, Vec<Outside>, AppFacts) {
-    let fns: HashMap<String, &ServerFunction> = functions.iter().map(|f| (f.name.clone(), f)).collect();
+    let fns: HashMap<String, &ServerFunction> =
+        functions.iter().map(|f| (f.name.clone(), f)).collect();
     let prefix = format!("{functions_dir}/");
     let mut out = Out::default();
     // Candidate contexts: functions named like components or hooks, and
@@ -1275,10 +1398,10 @@ pub fn find_with_facts(
                 _ => {}
             }
         }
-        if let Some(k) = default_component(link, fi) {
-            if !comps.contains(&k) {
-                comps.push(k);
-            }
+        if let Some(k) = default_component(link, fi)
+            && !comps.contains(&k)
+        {
+            comps.push(k);
         }
     }
     let run = |out: &mut Out, k: CompKey, as_hook: bool| {
@@ -1297,7 +1420,9 @@ pub fn find_with_facts(
         };
         let func = &link.files[k.0].funcs[k.1 as usize];
         let args: Vec<CV> = if as_hook {
-            (0..func.params).map(|i| CV::Prop(format!("parameter {}", i + 1))).collect()
+            (0..func.params)
+                .map(|i| CV::Prop(format!("parameter {}", i + 1)))
+                .collect()
         } else {
             vec![CV::Props, CV::Other]
         };
@@ -1332,32 +1457,38 @@ pub fn find_with_facts(
     for (fi, f) in link.files.iter().enumerate() {
         let name = f.path.rsplit('/').next().unwrap_or("");
         let in_app = f.path.split('/').any(|c| c == "app");
-        if in_app && (name.starts_with("page.") || name.starts_with("layout.") || name.starts_with("template.")) {
-            if let (Some(&l), Some(me)) = (layouts_above(&f.path, &layouts).first(), default_component(link, fi)) {
-                if let Some(lk) = default_component(link, l) {
-                    out.edges.push(Edge {
-                        from: lk,
-                        to: me,
-                        cond: Cond::Atom(Atom::ChildrenOf(lk)),
-                        file: l,
-                        offset: 0,
-                    });
-                }
-            }
+        if in_app
+            && (name.starts_with("page.")
+                || name.starts_with("layout.")
+                || name.starts_with("template."))
+            && let (Some(&l), Some(me)) = (
+                layouts_above(&f.path, &layouts).first(),
+                default_component(link, fi),
+            )
+            && let Some(lk) = default_component(link, l)
+        {
+            out.edges.push(Edge {
+                from: lk,
+                to: me,
+                cond: Cond::Atom(Atom::ChildrenOf(lk)),
+                file: l,
+                offset: 0,
+            });
         }
         let in_pages = f.path.split('/').any(|c| c == "pages");
-        if in_pages && !name.starts_with('_') && !f.path.contains("/api/") {
-            if let (Some(a), Some(me)) = (app_file, default_component(link, fi)) {
-                if let Some(ak) = default_component(link, a) {
-                    out.edges.push(Edge {
-                        from: ak,
-                        to: me,
-                        cond: Cond::Atom(Atom::ChildrenOf(ak)),
-                        file: a,
-                        offset: 0,
-                    });
-                }
-            }
+        if in_pages
+            && !name.starts_with('_')
+            && !f.path.contains("/api/")
+            && let (Some(a), Some(me)) = (app_file, default_component(link, fi))
+            && let Some(ak) = default_component(link, a)
+        {
+            out.edges.push(Edge {
+                from: ak,
+                to: me,
+                cond: Cond::Atom(Atom::ChildrenOf(ak)),
+                file: a,
+                offset: 0,
+            });
         }
     }
 
@@ -1369,25 +1500,45 @@ pub fn find_with_facts(
     };
     // Context gates: weakest over incoming edges, strongest along each path.
     let mut ctx: HashMap<CompKey, GateVal> = HashMap::new();
-    let nodes: HashSet<CompKey> = out.interpreted.iter().copied().chain(out.edges.iter().flat_map(|e| [e.from, e.to])).collect();
+    let nodes: HashSet<CompKey> = out
+        .interpreted
+        .iter()
+        .copied()
+        .chain(out.edges.iter().flat_map(|e| [e.from, e.to]))
+        .collect();
     let has_incoming: HashSet<CompKey> = out.edges.iter().map(|e| e.to).collect();
     for n in &nodes {
         if !has_incoming.contains(n) {
-            ctx.insert(*n, GateVal::none("not rendered by any component found (a root)"));
+            ctx.insert(
+                *n,
+                GateVal::none("not rendered by any component found (a root)"),
+            );
         }
     }
-    let edge_gates: Vec<GateVal> = out.edges.iter().map(|e| gates.gate(&e.cond, true, 0)).collect();
+    let edge_gates: Vec<GateVal> = out
+        .edges
+        .iter()
+        .map(|e| gates.gate(&e.cond, true, 0))
+        .collect();
     for _round in 0..2 {
         loop {
             let mut changed = false;
             for (e, eg) in out.edges.iter().zip(&edge_gates) {
-                let Some(from) = ctx.get(&e.from).cloned() else { continue };
-                let name = link.files[e.from.0].funcs[e.from.1 as usize].name.clone().unwrap_or_default();
+                let Some(from) = ctx.get(&e.from).cloned() else {
+                    continue;
+                };
+                let name = link.files[e.from.0].funcs[e.from.1 as usize]
+                    .name
+                    .clone()
+                    .unwrap_or_default();
                 let via = if eg.gate >= from.gate {
                     GateVal {
                         gate: eg.gate,
                         why: if eg.gate == Gate::None {
-                            format!("rendered by {name} ({}) with no gate", gates.at(e.file, e.offset))
+                            format!(
+                                "rendered by {name} ({}) with no gate",
+                                gates.at(e.file, e.offset)
+                            )
                         } else {
                             eg.why.clone()
                         },
@@ -1411,14 +1562,19 @@ pub fn find_with_facts(
         }
         // Cycles never reached from a root: treat them as roots.
         for n in &nodes {
-            ctx.entry(*n).or_insert_with(|| GateVal::none("rendered only from a cycle of components"));
+            ctx.entry(*n)
+                .or_insert_with(|| GateVal::none("rendered only from a cycle of components"));
         }
     }
 
     // Own gates, twice: data dependencies read the first round's gates.
     let mut own: Vec<GateVal> = Vec::new();
     for _ in 0..3 {
-        own = out.occs.iter().map(|o| gates.gate(&o.run, false, 0)).collect();
+        own = out
+            .occs
+            .iter()
+            .map(|o| gates.gate(&o.run, false, 0))
+            .collect();
         let mut site_gates: HashMap<SiteKey, Gate> = HashMap::new();
         for (o, g) in out.occs.iter().zip(&own) {
             let c = ctx.get(&o.context).map(|c| c.gate).unwrap_or(Gate::None);
@@ -1433,13 +1589,23 @@ pub fn find_with_facts(
 
     let mut by_site: BTreeMap<SiteKey, (Occ, GateVal)> = BTreeMap::new();
     for (o, g) in out.occs.iter().zip(own) {
-        let c = ctx.get(&o.context).cloned().unwrap_or_else(|| GateVal::none("a root"));
-        let eff = if g.gate >= c.gate && !(g.gate == Gate::None && g.unknown.is_none() && c.gate == Gate::None && c.unknown.is_some()) {
+        let c = ctx
+            .get(&o.context)
+            .cloned()
+            .unwrap_or_else(|| GateVal::none("a root"));
+        let eff = if g.gate >= c.gate
+            && !(g.gate == Gate::None
+                && g.unknown.is_none()
+                && c.gate == Gate::None
+                && c.unknown.is_some())
+        {
             g
         } else {
             c
         };
-        let entry = by_site.entry(o.key.clone()).or_insert_with(|| (o.clone(), eff.clone()));
+        let entry = by_site
+            .entry(o.key.clone())
+            .or_insert_with(|| (o.clone(), eff.clone()));
         if eff.gate < entry.1.gate {
             *entry = (o.clone(), eff);
         }
@@ -1451,10 +1617,21 @@ pub fn find_with_facts(
         let server = func.as_ref().and_then(|n| fns.get(n));
         let (auth, auth_why) = match (&func, server) {
             (_, Some(s)) => (s.auth, s.why.clone()),
-            (Some(n), None) => (AuthClass::Unknown, format!("`{n}` is not an exported function of the functions folder that authrace found")),
-            (None, None) => (AuthClass::Unknown, "the function is not an `api.*` reference authrace can follow".to_string()),
+            (Some(n), None) => (
+                AuthClass::Unknown,
+                format!(
+                    "`{n}` is not an exported function of the functions folder that authrace found"
+                ),
+            ),
+            (None, None) => (
+                AuthClass::Unknown,
+                "the function is not an `api.*` reference authrace can follow".to_string(),
+            ),
         };
-        let comp = link.files[occ.context.0].funcs[occ.context.1 as usize].name.clone().unwrap_or_else(|| "(anonymous)".to_string());
+        let comp = link.files[occ.context.0].funcs[occ.context.1 as usize]
+            .name
+            .clone()
+            .unwrap_or_else(|| "(anonymous)".to_string());
         let gate = match &g.unknown {
             Some(r) if g.gate == Gate::None => GateFound::Unknown(r.clone()),
             _ => GateFound::Known(g.gate),
@@ -1478,7 +1655,13 @@ pub fn find_with_facts(
         effect_mutations: out
             .effect_mutations
             .iter()
-            .map(|(f, file, off)| (f.clone(), link.files[*file].path.clone(), link.files[*file].line(*off)))
+            .map(|(f, file, off)| {
+                (
+                    f.clone(),
+                    link.files[*file].path.clone(),
+                    link.files[*file].line(*off),
+                )
+            })
             .collect(),
     };
     let mut outside = out.outside;

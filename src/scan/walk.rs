@@ -113,9 +113,14 @@ pub fn read_tree(root: &Path) -> (Vec<SourceFile>, Walked) {
                 continue;
             }
         };
-        let Some(ft) = entry.file_type() else { continue };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
         let p = entry.path();
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if ft.is_symlink() {
             if EXTENSIONS.iter().any(|x| name.ends_with(&format!(".{x}"))) {
                 walked.skipped.push(Skipped {
@@ -138,8 +143,14 @@ pub fn read_tree(root: &Path) -> (Vec<SourceFile>, Walked) {
             walked.convex_json = std::fs::read_to_string(p).ok();
             continue;
         }
-        let ext = p.extension().map(|x| x.to_string_lossy().into_owned()).unwrap_or_default();
-        if !EXTENSIONS.contains(&ext.as_str()) || name.ends_with(".d.ts") || name.ends_with(".d.mts") {
+        let ext = p
+            .extension()
+            .map(|x| x.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !EXTENSIONS.contains(&ext.as_str())
+            || name.ends_with(".d.ts")
+            || name.ends_with(".d.mts")
+        {
             continue;
         }
         paths.push(p.to_path_buf());
@@ -192,8 +203,16 @@ pub fn read_tree(root: &Path) -> (Vec<SourceFile>, Walked) {
 /// Why a file is not worth parsing, if it is not: generated, minified, or
 /// nested too deeply to parse safely.
 pub fn precheck(text: &str) -> Option<String> {
-    let head: String = text.lines().take(5).collect::<Vec<_>>().join("\n").to_ascii_lowercase();
-    if head.contains("@generated") || head.contains("do not edit") || head.contains("auto-generated") {
+    let head: String = text
+        .lines()
+        .take(5)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_ascii_lowercase();
+    if head.contains("@generated")
+        || head.contains("do not edit")
+        || head.contains("auto-generated")
+    {
         return Some("generated code (its header says so)".to_string());
     }
     let lines = text.lines().count().max(1);
@@ -203,7 +222,9 @@ pub fn precheck(text: &str) -> Option<String> {
     }
     let worst = nesting(text);
     if worst > MAX_NESTING {
-        return Some(format!("nested {worst} levels deep (more than {MAX_NESTING})"));
+        return Some(format!(
+            "nested {worst} levels deep (more than {MAX_NESTING})"
+        ));
     }
     None
 }
@@ -322,7 +343,12 @@ pub fn parse_one(src: &SourceFile) -> Result<FileIr, String> {
             return Err(format!("does not parse: {first}"));
         }
         let sem = SemanticBuilder::new().build(&ret.program);
-        let ir = lower::lower(src.rel.clone(), src.text.clone(), &ret.program, sem.semantic.scoping());
+        let ir = lower::lower(
+            src.rel.clone(),
+            src.text.clone(),
+            &ret.program,
+            sem.semantic.scoping(),
+        );
         Ok(ir)
     }));
     match outcome {

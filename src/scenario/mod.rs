@@ -462,16 +462,17 @@ impl Scenario {
         if self.name.trim().is_empty() {
             err(0..0, "`name` must not be empty".to_string());
         }
-        if let Some(ssr) = &self.provider.ssr_token {
-            if *ssr.get_ref() && matches!(self.provider.kind, Kind::Clerk | Kind::Authkit) {
-                err(
-                    ssr.span(),
-                    format!(
-                        "ssr_token = true is not supported for kind = \"{}\": its React provider takes no initial token; accepted with ssr_token: better-auth, convex-auth, custom",
-                        self.provider.kind.as_str()
-                    ),
-                );
-            }
+        if let Some(ssr) = &self.provider.ssr_token
+            && *ssr.get_ref()
+            && matches!(self.provider.kind, Kind::Clerk | Kind::Authkit)
+        {
+            err(
+                ssr.span(),
+                format!(
+                    "ssr_token = true is not supported for kind = \"{}\": its React provider takes no initial token; accepted with ssr_token: better-auth, convex-auth, custom",
+                    self.provider.kind.as_str()
+                ),
+            );
         }
         let mut seen_fns: BTreeMap<&str, ()> = BTreeMap::new();
         for f in &self.functions {

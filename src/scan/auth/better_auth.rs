@@ -17,7 +17,9 @@ pub const NAME: &str = "authComponent.getAuthUser";
 
 pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
     let module = call.module?;
-    if !(module == "@convex-dev/better-auth" || module.starts_with("@convex-dev/better-auth/")) || !call.ctx_arg {
+    if !(module == "@convex-dev/better-auth" || module.starts_with("@convex-dev/better-auth/"))
+        || !call.ctx_arg
+    {
         return None;
     }
     match call.path.last().map(String::as_str) {
@@ -37,8 +39,14 @@ mod tests {
     #[test]
     fn pass() {
         for (src, want) in [
-            ("export const f = query({ handler: async (ctx) => { const user = await authComponent.getAuthUser(ctx); return user.email; } });", AuthClass::Required),
-            ("export const f = query({ handler: async (ctx) => { const user = await authComponent.safeGetAuthUser(ctx); if (!user) return null; return user.email; } });", AuthClass::Optional),
+            (
+                "export const f = query({ handler: async (ctx) => { const user = await authComponent.getAuthUser(ctx); return user.email; } });",
+                AuthClass::Required,
+            ),
+            (
+                "export const f = query({ handler: async (ctx) => { const user = await authComponent.safeGetAuthUser(ctx); if (!user) return null; return user.email; } });",
+                AuthClass::Optional,
+            ),
         ] {
             assert_eq!(auth_of(&format!("{HEAD}{src}"), "f"), want, "{src}");
         }

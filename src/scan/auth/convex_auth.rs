@@ -13,7 +13,8 @@ pub const NAME: &str = "getAuthUserId";
 
 pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
     let module = call.module?;
-    let from_convex_auth = module == "@convex-dev/auth/server" || module.starts_with("@convex-dev/auth/");
+    let from_convex_auth =
+        module == "@convex-dev/auth/server" || module.starts_with("@convex-dev/auth/");
     (from_convex_auth
         && call.ctx_arg
         && matches!(call.path, [name] if name == "getAuthUserId" || name == "getAuthSessionId"))
@@ -30,9 +31,18 @@ mod tests {
     #[test]
     fn pass() {
         for (src, want) in [
-            ("export const f = query({ handler: async (ctx) => { const u = await getAuthUserId(ctx); if (u === null) throw new Error(\"no\"); return u; } });", AuthClass::Required),
-            ("export const f = query({ handler: async (ctx) => { const u = await getAuthUserId(ctx); if (!u) return []; return [u]; } });", AuthClass::Optional),
-            ("export const f = query({ handler: async (ctx) => { const u = await getAuthUserId(ctx); if (!u) throw new Error(\"a\"); const user = await ctx.db.get(u); if (!user) throw new Error(\"b\"); return user; } });", AuthClass::UserRow),
+            (
+                "export const f = query({ handler: async (ctx) => { const u = await getAuthUserId(ctx); if (u === null) throw new Error(\"no\"); return u; } });",
+                AuthClass::Required,
+            ),
+            (
+                "export const f = query({ handler: async (ctx) => { const u = await getAuthUserId(ctx); if (!u) return []; return [u]; } });",
+                AuthClass::Optional,
+            ),
+            (
+                "export const f = query({ handler: async (ctx) => { const u = await getAuthUserId(ctx); if (!u) throw new Error(\"a\"); const user = await ctx.db.get(u); if (!user) throw new Error(\"b\"); return user; } });",
+                AuthClass::UserRow,
+            ),
         ] {
             assert_eq!(auth_of(&format!("{HEAD}{src}"), "f"), want, "{src}");
         }

@@ -14,7 +14,8 @@ use super::{AuthCall, AuthEffect};
 pub const NAME: &str = "ctx.auth.getUserIdentity";
 
 pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
-    (call.module.is_none() && call.path == ["auth", "getUserIdentity"]).then_some(AuthEffect::Identity)
+    (call.module.is_none() && call.path == ["auth", "getUserIdentity"])
+        .then_some(AuthEffect::Identity)
 }
 
 #[cfg(test)]
@@ -27,10 +28,22 @@ mod tests {
     #[test]
     fn pass() {
         for (src, want) in [
-            ("export const f = query({ args: {}, handler: async (ctx) => { const id = await ctx.auth.getUserIdentity(); if (!id) throw new Error(\"no\"); return 1; } });", AuthClass::Required),
-            ("export const f = query({ args: {}, handler: async (ctx) => { const id = await ctx.auth.getUserIdentity(); if (id === null) return null; return id.subject; } });", AuthClass::Optional),
-            ("export const f = query(async (ctx) => { const id = await ctx.auth.getUserIdentity(); return id.subject; });", AuthClass::Required),
-            ("export const f = query({ handler: async ({ auth }) => { const id = await auth.getUserIdentity(); if (!id) { throw new Error(\"x\"); } return 1; } });", AuthClass::Required),
+            (
+                "export const f = query({ args: {}, handler: async (ctx) => { const id = await ctx.auth.getUserIdentity(); if (!id) throw new Error(\"no\"); return 1; } });",
+                AuthClass::Required,
+            ),
+            (
+                "export const f = query({ args: {}, handler: async (ctx) => { const id = await ctx.auth.getUserIdentity(); if (id === null) return null; return id.subject; } });",
+                AuthClass::Optional,
+            ),
+            (
+                "export const f = query(async (ctx) => { const id = await ctx.auth.getUserIdentity(); return id.subject; });",
+                AuthClass::Required,
+            ),
+            (
+                "export const f = query({ handler: async ({ auth }) => { const id = await auth.getUserIdentity(); if (!id) { throw new Error(\"x\"); } return 1; } });",
+                AuthClass::Required,
+            ),
         ] {
             assert_eq!(auth_of(&format!("{HEAD}{src}"), "f"), want, "{src}");
         }
@@ -42,7 +55,11 @@ mod tests {
             "export const f = query({ args: {}, handler: async (ctx) => { return await ctx.db.query(\"posts\").collect(); } });",
             "const ctx = { auth: { getUserIdentity: () => null } };\nexport const f = query({ handler: async () => { ctx.auth.getUserIdentity(); return 1; } });",
         ] {
-            assert_eq!(auth_of(&format!("{HEAD}{src}"), "f"), AuthClass::None, "{src}");
+            assert_eq!(
+                auth_of(&format!("{HEAD}{src}"), "f"),
+                AuthClass::None,
+                "{src}"
+            );
         }
     }
 }

@@ -41,7 +41,9 @@ pub const RULES: &[Rule] = &[
 
 /// The first rule that recognises `call`.
 pub fn recognise(call: &AuthCall<'_>) -> Option<(&'static str, AuthEffect)> {
-    RULES.iter().find_map(|(name, f)| f(call).map(|e| (*name, e)))
+    RULES
+        .iter()
+        .find_map(|(name, f)| f(call).map(|e| (*name, e)))
 }
 
 #[cfg(test)]

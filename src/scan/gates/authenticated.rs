@@ -29,16 +29,20 @@ mod tests {
 
     #[test]
     fn pass() {
-        let src = format!("{HEAD}export function A() {{ return <Authed><div><B /></div></Authed>; }}");
+        let src =
+            format!("{HEAD}export function A() {{ return <Authed><div><B /></div></Authed>; }}");
         assert_eq!(gate_of(&src, &[]), "authenticated");
         // Rendered both inside and outside: the weakest.
-        let both = format!("{HEAD}export function A() {{ return <><Authed><B /></Authed><B /></>; }}");
+        let both =
+            format!("{HEAD}export function A() {{ return <><Authed><B /></Authed><B /></>; }}");
         assert_eq!(gate_of(&both, &[]), "none");
     }
 
     #[test]
     fn fail() {
-        let src = format!("{HEAD}export function A() {{ return <Unauthenticated><B /></Unauthenticated>; }}");
+        let src = format!(
+            "{HEAD}export function A() {{ return <Unauthenticated><B /></Unauthenticated>; }}"
+        );
         assert_eq!(gate_of(&src, &[]), "none");
         let local = "import { useQuery } from \"convex/react\";\nimport { api } from \"../convex/_generated/api\";\nfunction Authenticated({ children }: any) { return children; }\nfunction B() { useQuery(api.x.list); return null; }\nexport function A() { return <Authenticated><B /></Authenticated>; }";
         assert_eq!(gate_of(local, &[]), "none");

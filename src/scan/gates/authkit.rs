@@ -10,13 +10,25 @@
 
 use super::{ExtRef, State};
 
-const AUTHKIT: &[&str] = &["@workos-inc/authkit-react", "@workos-inc/authkit-nextjs/components", "@workos-inc/authkit-nextjs"];
+const AUTHKIT: &[&str] = &[
+    "@workos-inc/authkit-react",
+    "@workos-inc/authkit-nextjs/components",
+    "@workos-inc/authkit-nextjs",
+];
 
 pub fn hook(callee: &ExtRef<'_>) -> Option<&'static [(&'static str, State)]> {
     if callee.is(AUTHKIT, "useAuth") {
-        Some(&[("user", State::Provider), ("loading", State::Neutral), ("isLoading", State::Neutral)])
+        Some(&[
+            ("user", State::Provider),
+            ("loading", State::Neutral),
+            ("isLoading", State::Neutral),
+        ])
     } else if callee.is(&["@auth0/auth0-react"], "useAuth0") {
-        Some(&[("isAuthenticated", State::Provider), ("user", State::Provider), ("isLoading", State::Neutral)])
+        Some(&[
+            ("isAuthenticated", State::Provider),
+            ("user", State::Provider),
+            ("isLoading", State::Neutral),
+        ])
     } else {
         None
     }

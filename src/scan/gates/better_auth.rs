@@ -11,7 +11,8 @@
 use super::{ExtRef, State};
 
 pub fn hook(callee: &ExtRef<'_>) -> Option<&'static [(&'static str, State)]> {
-    let from_better_auth = callee.module == "better-auth/react" || callee.module == "better-auth/client";
+    let from_better_auth =
+        callee.module == "better-auth/react" || callee.module == "better-auth/client";
     (from_better_auth
         && callee.path.first().is_some_and(|p| p == "createAuthClient")
         && callee.path.last().is_some_and(|p| p == "useSession"))
@@ -31,13 +32,20 @@ mod tests {
             "export function A() { const { data: session } = authClient.useSession(); useQuery(api.x.list, session ? {} : \"skip\"); return null; }",
             "export function A() { const s = useSession(); useQuery(api.x.list, s.data ? {} : \"skip\"); return null; }",
         ] {
-            assert_eq!(gate_of(&format!("{HEAD}{src}"), &[("src/auth-client.ts", CLIENT)]), "provider", "{src}");
+            assert_eq!(
+                gate_of(&format!("{HEAD}{src}"), &[("src/auth-client.ts", CLIENT)]),
+                "provider",
+                "{src}"
+            );
         }
     }
 
     #[test]
     fn fail() {
         let src = "export function A() { const { isPending } = useSession(); useQuery(api.x.list, isPending ? \"skip\" : {}); return null; }";
-        assert_eq!(gate_of(&format!("{HEAD}{src}"), &[("src/auth-client.ts", CLIENT)]), "none");
+        assert_eq!(
+            gate_of(&format!("{HEAD}{src}"), &[("src/auth-client.ts", CLIENT)]),
+            "none"
+        );
     }
 }

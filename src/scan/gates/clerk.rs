@@ -11,15 +11,35 @@
 
 use super::{ElementGate, ExtRef, State};
 
-const MODULES: &[&str] = &["@clerk/clerk-react", "@clerk/nextjs", "@clerk/clerk-expo", "@clerk/react", "@clerk/tanstack-react-start", "@clerk/remix"];
+const MODULES: &[&str] = &[
+    "@clerk/clerk-react",
+    "@clerk/nextjs",
+    "@clerk/clerk-expo",
+    "@clerk/react",
+    "@clerk/tanstack-react-start",
+    "@clerk/remix",
+];
 
 pub fn hook(callee: &ExtRef<'_>) -> Option<&'static [(&'static str, State)]> {
     if callee.is(MODULES, "useAuth") {
-        Some(&[("isSignedIn", State::Provider), ("userId", State::Provider), ("sessionId", State::Provider), ("isLoaded", State::Neutral)])
+        Some(&[
+            ("isSignedIn", State::Provider),
+            ("userId", State::Provider),
+            ("sessionId", State::Provider),
+            ("isLoaded", State::Neutral),
+        ])
     } else if callee.is(MODULES, "useUser") {
-        Some(&[("isSignedIn", State::Provider), ("user", State::Provider), ("isLoaded", State::Neutral)])
+        Some(&[
+            ("isSignedIn", State::Provider),
+            ("user", State::Provider),
+            ("isLoaded", State::Neutral),
+        ])
     } else if callee.is(MODULES, "useSession") {
-        Some(&[("isSignedIn", State::Provider), ("session", State::Provider), ("isLoaded", State::Neutral)])
+        Some(&[
+            ("isSignedIn", State::Provider),
+            ("session", State::Provider),
+            ("isLoaded", State::Neutral),
+        ])
     } else {
         None
     }

@@ -13,12 +13,17 @@
 
 use super::{ExtRef, State};
 
-const MODULES: &[&str] = &["convex/react", "convex/react-clerk", "@convex-dev/auth/react"];
+const MODULES: &[&str] = &[
+    "convex/react",
+    "convex/react-clerk",
+    "@convex-dev/auth/react",
+];
 
 pub fn hook(callee: &ExtRef<'_>) -> Option<&'static [(&'static str, State)]> {
-    callee
-        .is(MODULES, "useConvexAuth")
-        .then_some(&[("isAuthenticated", State::ConvexAuth), ("isLoading", State::Neutral)])
+    callee.is(MODULES, "useConvexAuth").then_some(&[
+        ("isAuthenticated", State::ConvexAuth),
+        ("isLoading", State::Neutral),
+    ])
 }
 
 #[cfg(test)]
@@ -30,10 +35,22 @@ mod tests {
     #[test]
     fn pass() {
         for (src, want) in [
-            ("export function A() { const { isAuthenticated } = useConvexAuth(); const d = useQuery(api.x.list, isAuthenticated ? {} : \"skip\"); return null; }", "convex-auth"),
-            ("export function A() { const auth = useConvexAuth(); const args = !auth.isAuthenticated ? \"skip\" : {}; useQuery(api.x.list, args); return null; }", "convex-auth"),
-            ("export function A() { const { isAuthenticated } = useConvexAuth(); if (!isAuthenticated) return null; return <B />; }\nfunction B() { useQuery(api.x.list); return null; }", "authenticated"),
-            ("export function A() { const { isAuthenticated, isLoading } = useConvexAuth(); return <div>{!isLoading && isAuthenticated && <B />}</div>; }\nfunction B() { useQuery(api.x.list); return null; }", "authenticated"),
+            (
+                "export function A() { const { isAuthenticated } = useConvexAuth(); const d = useQuery(api.x.list, isAuthenticated ? {} : \"skip\"); return null; }",
+                "convex-auth",
+            ),
+            (
+                "export function A() { const auth = useConvexAuth(); const args = !auth.isAuthenticated ? \"skip\" : {}; useQuery(api.x.list, args); return null; }",
+                "convex-auth",
+            ),
+            (
+                "export function A() { const { isAuthenticated } = useConvexAuth(); if (!isAuthenticated) return null; return <B />; }\nfunction B() { useQuery(api.x.list); return null; }",
+                "authenticated",
+            ),
+            (
+                "export function A() { const { isAuthenticated, isLoading } = useConvexAuth(); return <div>{!isLoading && isAuthenticated && <B />}</div>; }\nfunction B() { useQuery(api.x.list); return null; }",
+                "authenticated",
+            ),
         ] {
             assert_eq!(gate_of(&format!("{HEAD}{src}"), &[]), want, "{src}");
         }
@@ -47,7 +64,11 @@ mod tests {
             "function useConvexAuth() { return { isAuthenticated: true }; }\nexport function A() { const { isAuthenticated } = useConvexAuth(); useQuery(api.x.list, isAuthenticated ? {} : \"skip\"); return null; }",
         ] {
             let src = src.replace("import { useQuery, useConvexAuth }", "import { useQuery }");
-            let head = if src.contains("function useConvexAuth") { HEAD.replace("useQuery, useConvexAuth", "useQuery") } else { HEAD.to_string() };
+            let head = if src.contains("function useConvexAuth") {
+                HEAD.replace("useQuery, useConvexAuth", "useQuery")
+            } else {
+                HEAD.to_string()
+            };
             assert_eq!(gate_of(&format!("{head}{src}"), &[]), "none", "{src}");
         }
     }

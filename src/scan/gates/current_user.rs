@@ -23,14 +23,21 @@ mod tests {
 
     #[test]
     fn pass() {
-        let src = format!("{HEAD}export function A() {{ const {{ isAuthenticated }} = useCurrentUser(); useQuery(api.x.list, isAuthenticated ? {{}} : \"skip\"); return null; }}");
-        assert_eq!(gate_of(&src, &[("src/useCurrentUser.ts", HOOK)]), "current-user");
+        let src = format!(
+            "{HEAD}export function A() {{ const {{ isAuthenticated }} = useCurrentUser(); useQuery(api.x.list, isAuthenticated ? {{}} : \"skip\"); return null; }}"
+        );
+        assert_eq!(
+            gate_of(&src, &[("src/useCurrentUser.ts", HOOK)]),
+            "current-user"
+        );
     }
 
     #[test]
     fn fail() {
         // The loading flag of the same hook is no gate.
-        let src = format!("{HEAD}export function A() {{ const {{ isLoading }} = useCurrentUser(); useQuery(api.x.list, isLoading ? \"skip\" : {{}}); return null; }}");
+        let src = format!(
+            "{HEAD}export function A() {{ const {{ isLoading }} = useCurrentUser(); useQuery(api.x.list, isLoading ? \"skip\" : {{}}); return null; }}"
+        );
         assert_eq!(gate_of(&src, &[("src/useCurrentUser.ts", HOOK)]), "none");
     }
 }

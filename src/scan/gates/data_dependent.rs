@@ -18,15 +18,21 @@ mod tests {
 
     #[test]
     fn pass() {
-        let src = format!("{HEAD}export function A() {{ const {{ isAuthenticated }} = useConvexAuth(); const me = useQuery(api.x.current, isAuthenticated ? {{}} : \"skip\"); useQuery(api.x.list, me ? {{ id: me._id }} : \"skip\"); return null; }}");
+        let src = format!(
+            "{HEAD}export function A() {{ const {{ isAuthenticated }} = useConvexAuth(); const me = useQuery(api.x.current, isAuthenticated ? {{}} : \"skip\"); useQuery(api.x.list, me ? {{ id: me._id }} : \"skip\"); return null; }}"
+        );
         assert_eq!(gate_of(&src, &[]), "convex-auth");
     }
 
     #[test]
     fn fail() {
-        let prop = format!("{HEAD}export function A({{ teamId }}: {{ teamId?: string }}) {{ useQuery(api.x.list, teamId ? {{ teamId }} : \"skip\"); return null; }}");
+        let prop = format!(
+            "{HEAD}export function A({{ teamId }}: {{ teamId?: string }}) {{ useQuery(api.x.list, teamId ? {{ teamId }} : \"skip\"); return null; }}"
+        );
         assert_eq!(gate_of(&prop, &[]), "unknown");
-        let ungated = format!("{HEAD}export function A() {{ const me = useQuery(api.x.current); useQuery(api.x.list, me ? {{}} : \"skip\"); return null; }}");
+        let ungated = format!(
+            "{HEAD}export function A() {{ const me = useQuery(api.x.current); useQuery(api.x.list, me ? {{}} : \"skip\"); return null; }}"
+        );
         assert_eq!(gate_of(&ungated, &[]), "none");
     }
 }
