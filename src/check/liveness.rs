@@ -414,10 +414,10 @@ impl StateGraph {
         for (k, &i) in members.iter().enumerate() {
             for e in self.graph.edges(NodeIndex::new(i)) {
                 let t = petgraph::visit::EdgeRef::target(&e).index();
-                if let (true, Some(&lt)) = (Self::is_progress(e.weight()), local.get(&t)) {
-                    if lt as usize != k {
-                        sub.add_edge(NodeIndex::new(k), NodeIndex::new(lt as usize), *e.weight());
-                    }
+                if let (true, Some(&lt)) = (Self::is_progress(e.weight()), local.get(&t))
+                    && lt as usize != k
+                {
+                    sub.add_edge(NodeIndex::new(k), NodeIndex::new(lt as usize), *e.weight());
                 }
             }
         }

@@ -27,27 +27,7 @@ use super::resolve::{Linker, Target};
 use super::sites::AppFacts;
 use crate::scenario::Kind;
 
-/// How the caller's users-table row comes to exist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum UserRows {
-    /// The client's store effect inserts it once authenticated.
-    ClientStore,
-    /// A webhook from the auth provider inserts it, some time after sign-up.
-    Webhook,
-    /// It is there before the first token (created with the account).
-    Existing,
-}
-
-impl UserRows {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UserRows::ClientStore => "client-store",
-            UserRows::Webhook => "webhook",
-            UserRows::Existing => "existing",
-        }
-    }
-}
+pub use crate::scenario::UserRows;
 
 /// Where something was found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

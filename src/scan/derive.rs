@@ -17,13 +17,14 @@ use serde::Serialize;
 use toml::Spanned;
 
 use super::{Analysis, CallSite};
+use crate::check::report::Report;
+use crate::check::trace::TraceStep;
 use crate::check::{CheckOptions, check};
-use crate::properties::{PropertyId, PropertyKind, Verdict};
-use crate::report::Report;
+use crate::scenario::properties::{PropertyId, PropertyKind, Verdict};
 use crate::scenario::{
     AppCfg, AtLoad, AuthReq, ComponentCfg, Faults, FunctionCfg, Gate, ProviderCfg, Scenario,
+    UserRows,
 };
-use crate::trace::TraceStep;
 
 /// The function every derived scenario queries (one per class, whatever the
 /// site's function is called: classes share their checks).
@@ -81,16 +82,24 @@ impl Trigger {
 ///
 /// | trigger | keys |
 /// |---|---|
-/// | `first-load` | `at_load` as the provider kind restores a session (loading), no user action, no fault |
-/// | `sign-up` | `at_load = "signed-out"`, `sign_in = true`; the row comes from the app's users rows (store effect, webhook) |
+/// | `first-load` | `at_load` as the provider kind restores a session (loading), no user action, no fault, `user_rows = "existing"` |
+/// | `sign-up` | `at_load = "signed-out"`, `sign_in = true`, `user_rows` as the app makes them (store effect, webhook) |
+///
+/// Every other trigger is a returning user's: `user_rows = "existing"`.
 /// | `sign-in` | `at_load = "signed-out"`, `sign_in = true` |
 /// | `sign-out` | `sign_out = true` |
 /// | `switch-user` | `switch_user = true` |
 /// | `reconnect` | `socket_drops = 1` |
 /// | `token-refresh` | `refreshes = 1`, `transient_null = 1` (one refetch, a null answer allowed) |
 /// | `token-expiry` | `expiries = 1` |
-pub fn apply_trigger(s: &mut Scenario, t: Trigger) {
+pub fn apply_trigger(s: &mut Scenario, t: Trigger, rows: UserRows) {
     s.faults = Faults::default();
+    // A returning user's row exists; a new account's comes as the app makes it.
+    s.app.user_rows = Some(if t == Trigger::SignUp {
+        rows
+    } else {
+        UserRows::Existing
+    });
     s.faults.refreshes = Spanned::new(0..0, 0);
     s.provider.sign_in = false;
     s.provider.sign_out = false;
@@ -123,7 +132,7 @@ pub struct Class {
 /// The scenario a class implies under a trigger.
 pub fn scenario(a: &Analysis, class: Class, t: Trigger) -> Scenario {
     let c = &a.client;
-    let store_user = c.store_user || class.gate == Gate::CurrentUser;
+    let store_user = c.store_user;
     let mut s = Scenario {
         name: format!(
             "scan: {} function, gate {}, {}{}, {}",
@@ -147,7 +156,10 @@ pub fn scenario(a: &Analysis, class: Class, t: Trigger) -> Scenario {
             expect_auth: class.expect_auth,
             initial_token_reuse: false,
         },
-        app: AppCfg { store_user },
+        app: AppCfg {
+            store_user,
+            user_rows: None,
+        },
         faults: Faults::default(),
         functions: vec![FunctionCfg {
             name: Spanned::new(0..0, FN.to_string()),
@@ -162,7 +174,7 @@ pub fn scenario(a: &Analysis, class: Class, t: Trigger) -> Scenario {
         check: Default::default(),
         expect: BTreeMap::new(),
     };
-    apply_trigger(&mut s, t);
+    apply_trigger(&mut s, t, c.user_rows);
     s
 }
 
@@ -202,14 +214,9 @@ impl Class {
 }
 
 /// The class a site is checked as: its function's auth (`unknown` as
-/// `required`) and its gate (`unknown` as `none`; `current-user` without a
-/// users-store effect as `convex-auth`, the model's `current-user` needing
-/// one).
+/// `required`) and its gate (`unknown` as `none`).
 pub fn class_of(a: &Analysis, site: &CallSite) -> Class {
-    let mut gate = site.gate.checked_as();
-    if gate == Gate::CurrentUser && !a.client.store_user {
-        gate = Gate::ConvexAuth;
-    }
+    let gate = site.gate.checked_as();
     Class {
         auth: site.auth.checked_as(),
         gate,
@@ -427,7 +434,7 @@ pub fn check_analysis(analysis: Analysis, opts: &ScanOptions) -> ScanReport {
         .map(|k| k.0)
         .collect();
     let candidates = |c: Class| -> Vec<(Fix, Class)> {
-        let mut v: Vec<(Fix, Class)> = crate::suggest::stronger(c.gate)
+        let mut v: Vec<(Fix, Class)> = crate::check::suggest::stronger(c.gate)
             .map(|g| (Fix::Gate { to: g }, Class { gate: g, ..c }))
             .collect();
         if !c.expect_auth {

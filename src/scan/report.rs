@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::derive::{Risk, ScanReport};
 use super::{AuthClass, CallSite};
-use crate::properties::PropertyId;
-use crate::trace;
+use crate::present::text::trace as render_trace;
+use crate::scenario::properties::PropertyId;
 
 fn api(f: &Option<String>) -> String {
     match f {
@@ -96,7 +96,7 @@ pub fn text_with(r: &ScanReport, explain: bool, timings: bool) -> String {
                 out.push_str(&format!("  = note: through {v}\n"));
             }
             if explain {
-                out.push_str(&trace::render_text(&risk.trace, "    "));
+                out.push_str(&render_trace(&risk.trace, "    "));
             }
         }
     }
@@ -108,7 +108,7 @@ pub fn text_with(r: &ScanReport, explain: bool, timings: bool) -> String {
             f.what
         ));
         if explain {
-            out.push_str(&trace::render_text(&f.trace, "    "));
+            out.push_str(&render_trace(&f.trace, "    "));
         }
     }
     for o in &a.outside {
