@@ -84,14 +84,14 @@ impl Trigger {
 /// |---|---|
 /// | `first-load` | `at_load` as the provider kind restores a session (loading), no user action, no fault, `user_rows = "existing"` |
 /// | `sign-up` | `at_load = "signed-out"`, `sign_in = true`, `user_rows` as the app makes them (store effect, webhook) |
-///
-/// Every other trigger is a returning user's: `user_rows = "existing"`.
 /// | `sign-in` | `at_load = "signed-out"`, `sign_in = true` |
 /// | `sign-out` | `sign_out = true` |
 /// | `switch-user` | `switch_user = true` |
 /// | `reconnect` | `socket_drops = 1` |
 /// | `token-refresh` | `refreshes = 1`, `transient_null = 1` (one refetch, a null answer allowed) |
 /// | `token-expiry` | `expiries = 1` |
+///
+/// Every trigger but `sign-up` is a returning user's: `user_rows = "existing"`.
 pub fn apply_trigger(s: &mut Scenario, t: Trigger, rows: UserRows) {
     s.faults = Faults::default();
     // A returning user's row exists; a new account's comes as the app makes it.
@@ -100,7 +100,7 @@ pub fn apply_trigger(s: &mut Scenario, t: Trigger, rows: UserRows) {
     } else {
         UserRows::Existing
     });
-    s.faults.refreshes = Spanned::new(0..0, 0);
+    s.faults.refreshes = Some(Spanned::new(0..0, 0));
     s.provider.sign_in = false;
     s.provider.sign_out = false;
     s.provider.switch_user = false;
@@ -114,7 +114,7 @@ pub fn apply_trigger(s: &mut Scenario, t: Trigger, rows: UserRows) {
         Trigger::SwitchUser => s.provider.switch_user = true,
         Trigger::Reconnect => s.faults.socket_drops = Spanned::new(0..0, 1),
         Trigger::TokenRefresh => {
-            s.faults.refreshes = Spanned::new(0..0, 1);
+            s.faults.refreshes = Some(Spanned::new(0..0, 1));
             s.faults.transient_null = Spanned::new(0..0, 1);
         }
         Trigger::TokenExpiry => s.faults.expiries = Spanned::new(0..0, 1),
