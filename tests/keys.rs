@@ -337,6 +337,25 @@ gate = "none"
 }
 
 #[test]
+fn tokens() {
+    // A routine refresh that fails transiently clears auth under an open
+    // gate; opaque tokens schedule no refresh at all.
+    let t = with_component(
+        "name = \"k\"\n[provider]\nat_load = \"signed-in\"\n@\n[client]\ninitial_token_reuse = true\n[faults]\ntransient_null = 1",
+        "convex-auth",
+    );
+    live(
+        "tokens",
+        &t,
+        "tokens = \"jwt\"",
+        "tokens = \"opaque\"",
+        QueryRunsAuthenticated,
+        Violated,
+        Holds,
+    );
+}
+
+#[test]
 fn socket_drops() {
     let t = with_component(
         "name = \"k\"\n[provider]\nkind = \"better-auth\"\n[faults]\n@",

@@ -555,14 +555,9 @@ pub fn obs_json(ctx: &Ctx, o: &Obs, react: bool) -> Option<Value> {
         Obs::ServerMutation {
             conn,
             identity,
-            inserted,
+            outcome,
         } => {
-            let outcome = match inserted {
-                Some(true) => "inserted",
-                Some(false) => "exists",
-                None => "Unauthenticated",
-            };
-            json!({"type": "serverMutation", "conn": conn, "udfPath": crate::model::USERS_STORE, "identity": id(identity), "outcome": outcome})
+            json!({"type": "serverMutation", "conn": conn, "udfPath": crate::model::USERS_STORE, "identity": id(identity), "outcome": outcome.as_str()})
         }
         Obs::ServerSend(c, f) => {
             json!({"type": "serverSend", "conn": c, "frame": server_frame_json(f)})

@@ -145,6 +145,9 @@ fn visit(s: &mut State, f: &mut impl FnMut(Kind, &mut u8)) {
         f(Kind::Request, &mut r.id);
     }
     f(Kind::Request, &mut c.next_request);
+    for r in &mut s.server.committed {
+        f(Kind::Request, r);
+    }
     if let Some(r) = &mut s.app.committed {
         f(Kind::Fetcher, &mut r.hook.fetcher);
     }

@@ -920,12 +920,22 @@ impl State {
     }
 
     /// `scheduleTokenRefetch`: arms the timer (`waitingForScheduledRefetch`).
-    fn schedule_token_refetch(&mut self, fx: &mut Fx) {
+    /// Returns whether it armed the timer: not in noAuth, and not for a
+    /// token that is not a JWT with `iat`/`exp` living more than 2 s (it logs
+    /// an error and leaves the state as it is).
+    fn schedule_token_refetch(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
         if self.client.auth_state == AuthState::NoAuth {
-            return;
+            return false;
+        }
+        if !ctx.refetchable_tokens {
+            fx.note(Actor::Client, Actor::Client, || {
+                "the token is not a JWT that lives more than 2 s: no refetch scheduled".to_string()
+            });
+            return false;
         }
         fx.obs(|| Obs::TimerSet(TimerKind::Refetch));
         self.set_auth_state(AuthState::WaitingForScheduledRefetch { timer: true }, fx);
+        true
     }
 
     /// The refetch timer fires: `refetchToken` (the callback `setTimeout`
@@ -961,7 +971,7 @@ impl State {
                         "server confirmed the cached token: refetch scheduled (initialAuthTokenReuse)"
                             .to_string()
                     });
-                    self.schedule_token_refetch(fx);
+                    self.schedule_token_refetch(ctx, fx);
                 } else {
                     fx.note(Actor::Client, Actor::Client, || {
                         "server confirmed the cached token: forced refetch".to_string()
@@ -970,16 +980,19 @@ impl State {
                 }
                 self.on_auth_change(true, fx);
             }
-            AuthState::WaitingForServerConfirmationOfFreshToken { .. } => {
+            AuthState::WaitingForServerConfirmationOfFreshToken { had_auth, .. } => {
                 fx.note(Actor::Client, Actor::Client, || {
-                    "server confirmed the fresh token: refetch scheduled".to_string()
+                    "server confirmed the fresh token".to_string()
                 });
-                self.schedule_token_refetch(fx);
+                let armed = self.schedule_token_refetch(ctx, fx);
                 self.client.attempts = 0;
                 // `if (!this.authState.hadAuth)` reads the state that
-                // scheduleTokenRefetch just installed, which has no
-                // `hadAuth`: onAuthChange(true) runs every time.
-                self.on_auth_change(true, fx);
+                // scheduleTokenRefetch just installed when it armed the
+                // timer, which has no `hadAuth`: then onAuthChange(true)
+                // runs every time; otherwise the state's real `hadAuth`.
+                if armed || !had_auth {
+                    self.on_auth_change(true, fx);
+                }
             }
             _ => {}
         }
@@ -1182,7 +1195,12 @@ impl State {
                         }
                     }
                 } else {
+                    // `client.ts` `onMessage`: a failed response resolves the
+                    // mutation at once and runs `notifyOnQueryResultChanges`,
+                    // which rebuilds the view from the remote query set
+                    // (empty after a reconnect until the first Transition).
                     self.client.requests.retain(|r| r.id != request);
+                    self.refresh_view();
                 }
             }
             ServerFrame::FatalError => {

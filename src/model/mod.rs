@@ -98,6 +98,8 @@ pub struct Ctx {
     pub errors_throw: bool,
     /// Provider session changes are committed by React in the same step.
     pub sync_render: bool,
+    /// The provider's tokens let `scheduleTokenRefetch` arm the timer.
+    pub refetchable_tokens: bool,
     pub expect_auth: bool,
     pub initial_token_reuse: bool,
     pub store_user: bool,
@@ -198,6 +200,7 @@ impl Ctx {
             hook_sees_initial_token: d.hook_sees_initial_token,
             errors_throw: d.errors_throw,
             sync_render: p.sync_render.unwrap_or(d.sync_render),
+            refetchable_tokens: p.tokens.unwrap_or_default() == crate::scenario::Tokens::Jwt,
             expect_auth: s.client.expect_auth,
             initial_token_reuse: s.client.initial_token_reuse,
             store_user: s.app.store_user,
@@ -509,11 +512,11 @@ pub enum Obs {
         identity: Option<msg::Token>,
         outcome: Outcome,
     },
-    /// `users:store` ran: `Some(inserted)` with an identity, `None` without.
+    /// The server handled `users:store`.
     ServerMutation {
         conn: ConnId,
         identity: Option<msg::Token>,
-        inserted: Option<bool>,
+        outcome: MutationOutcome,
     },
     ServerSend(ConnId, msg::ServerFrame),
     /// The client called `ws.close()`.
@@ -538,6 +541,30 @@ pub enum Obs {
     /// A component instance mounted / unmounted (layout phase of a commit).
     Mount(u8),
     Unmount(u8),
+}
+
+/// What the server did with a `users:store` request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutationOutcome {
+    /// Ran with an identity and inserted the user's row.
+    Inserted,
+    /// Ran with an identity; the row was there.
+    Exists,
+    /// Ran with no identity and threw.
+    Unauthenticated,
+    /// The request committed before: the stored result, nothing ran.
+    Stored,
+}
+
+impl MutationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MutationOutcome::Inserted => "inserted",
+            MutationOutcome::Exists => "exists",
+            MutationOutcome::Unauthenticated => "Unauthenticated",
+            MutationOutcome::Stored => "stored",
+        }
+    }
 }
 
 /// A participant of the sequence diagram.

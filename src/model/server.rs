@@ -20,7 +20,7 @@ use super::msg::{
     ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Sent, ServerFrame, Small,
     Token, User, UserSet, user_name,
 };
-use super::{Action, Actor, Ctx, Fx, Obs, State};
+use super::{Action, Actor, Ctx, Fx, MutationOutcome, Obs, State};
 use crate::scenario::properties::PropertyId;
 use crate::scenario::{AuthReq, UserRows};
 
@@ -71,6 +71,9 @@ impl Conn {
 pub struct Server {
     /// Users whose row exists in `users`.
     pub rows: UserSet,
+    /// `_session_requests`: the request ids of this client's mutations that
+    /// committed (`write_mutation_status` records successes only).
+    pub committed: Small<u8, 2>,
 }
 
 impl Server {
@@ -82,6 +85,7 @@ impl Server {
             } else {
                 0
             },
+            committed: Small::new(),
         }
     }
 }
@@ -414,65 +418,104 @@ impl State {
                 self.send_transition(ci, v, v, results, fx);
             }
             ClientFrame::StoreUser { request } => {
-                let identity = self.net[ci].server.identity;
-                let store = crate::model::USERS_STORE;
-                match identity {
-                    Some(t) => {
-                        self.trigger(PropertyId::StoreRunsAuthenticated);
-                        if stamp & (1 << t.user) != 0 {
-                            self.violate(PropertyId::NoStaleIdentity);
-                            fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
-                                format!("runs {store} as {} for a request sent after {}'s sign-out was committed", user_name(t.user), user_name(t.user))
-                            });
-                        }
-                        let new_row = self.server.rows & (1 << t.user) == 0;
-                        self.server.rows |= 1 << t.user;
-                        fx.note(Actor::Server, Actor::Server, || {
-                            format!(
-                                "runs {store} as {}: row {}",
-                                user_name(t.user),
-                                if new_row { "inserted" } else { "exists" }
-                            )
-                        });
-                        fx.obs(|| Obs::ServerMutation {
-                            conn,
-                            identity,
-                            inserted: Some(new_row),
-                        });
-                        self.server_send(
-                            ci,
-                            ServerFrame::StoreResponse {
-                                request,
-                                success: true,
-                            },
-                            fx,
-                        );
-                        self.users_table_changed(ctx, Some(ci), stamp, fx);
-                    }
-                    None => {
-                        fx.obs(|| Obs::ServerMutation {
-                            conn,
-                            identity: None,
-                            inserted: None,
-                        });
-                        self.trigger(PropertyId::StoreRunsAuthenticated);
-                        self.violate(PropertyId::StoreRunsAuthenticated);
-                        fx.violation(Actor::Server, PropertyId::StoreRunsAuthenticated, || {
-                            format!("runs {store} with no identity: Unauthenticated")
-                        });
-                        self.server_send(
-                            ci,
-                            ServerFrame::StoreResponse {
-                                request,
-                                success: false,
-                            },
-                            fx,
-                        );
-                    }
-                }
+                self.server_mutation(ctx, ci, request, stamp, fx)
             }
         }
         true
+    }
+
+    /// A `Mutation` of `users:store`: `_retry_mutation` first returns the
+    /// stored result of a request that committed before (keyed by the
+    /// client's session id and the request id; the caller's identity is not
+    /// compared), else runs it with the connection's identity and records a
+    /// success (convex-backend `application_function_runner`
+    /// `check_mutation_status` / `write_mutation_status`).
+    fn server_mutation(&mut self, ctx: &Ctx, ci: usize, request: u8, stamp: UserSet, fx: &mut Fx) {
+        let conn = self.net[ci].id;
+        let identity = self.net[ci].server.identity;
+        let store = crate::model::USERS_STORE;
+        if self.server.committed.contains(&request) {
+            fx.note(Actor::Server, Actor::Server, || {
+                format!("{store} request {request} committed before: returns its stored result, runs nothing")
+            });
+            fx.obs(|| Obs::ServerMutation {
+                conn,
+                identity,
+                outcome: MutationOutcome::Stored,
+            });
+            self.server_send(
+                ci,
+                ServerFrame::StoreResponse {
+                    request,
+                    success: true,
+                },
+                fx,
+            );
+            // The worker schedules an update after every mutation: a
+            // Transition past the commit's timestamp follows.
+            let v = self.net[ci].server.version;
+            self.send_transition(ci, v, v, Small::new(), fx);
+            return;
+        }
+        self.trigger(PropertyId::StoreRunsAuthenticated);
+        match identity {
+            Some(t) => {
+                if stamp & (1 << t.user) != 0 {
+                    self.violate(PropertyId::NoStaleIdentity);
+                    fx.violation(Actor::Server, PropertyId::NoStaleIdentity, || {
+                        format!("runs {store} as {} for a request sent after {}'s sign-out was committed", user_name(t.user), user_name(t.user))
+                    });
+                }
+                let new_row = self.server.rows & (1 << t.user) == 0;
+                self.server.rows |= 1 << t.user;
+                self.server.committed.push(request);
+                self.server.committed.sort_unstable();
+                fx.note(Actor::Server, Actor::Server, || {
+                    format!(
+                        "runs {store} as {}: row {}",
+                        user_name(t.user),
+                        if new_row { "inserted" } else { "exists" }
+                    )
+                });
+                fx.obs(|| Obs::ServerMutation {
+                    conn,
+                    identity,
+                    outcome: if new_row {
+                        MutationOutcome::Inserted
+                    } else {
+                        MutationOutcome::Exists
+                    },
+                });
+                self.server_send(
+                    ci,
+                    ServerFrame::StoreResponse {
+                        request,
+                        success: true,
+                    },
+                    fx,
+                );
+                self.users_table_changed(ctx, Some(ci), stamp, fx);
+            }
+            None => {
+                fx.obs(|| Obs::ServerMutation {
+                    conn,
+                    identity: None,
+                    outcome: MutationOutcome::Unauthenticated,
+                });
+                self.violate(PropertyId::StoreRunsAuthenticated);
+                fx.violation(Actor::Server, PropertyId::StoreRunsAuthenticated, || {
+                    format!("runs {store} with no identity: Unauthenticated")
+                });
+                self.server_send(
+                    ci,
+                    ServerFrame::StoreResponse {
+                        request,
+                        success: false,
+                    },
+                    fx,
+                );
+            }
+        }
     }
 
     /// A commit to `users` re-runs the subscriptions that read it, on every

@@ -144,6 +144,25 @@ pub struct ProviderCfg {
     /// sets the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_render: Option<bool>,
+    /// What `fetchAccessToken` returns: JWTs with `iat`/`exp` living more
+    /// than 2 s (default), or opaque tokens, for which the client schedules
+    /// no refetch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Tokens>,
+}
+
+/// The kind of token the provider hands out, as `scheduleTokenRefetch`
+/// sees it.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tokens {
+    /// JWTs with `iat` and `exp` that live more than 2 s: a refetch is
+    /// scheduled after each confirmation.
+    #[default]
+    Jwt,
+    /// Not a decodable JWT, no `iat`/`exp`, or living 2 s or less: the client
+    /// logs an error and schedules nothing.
+    Opaque,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

@@ -66,6 +66,7 @@ pub const GATES: &[&str] = &[
     "current-user",
 ];
 pub const USER_ROWS: &[&str] = &["client-store", "webhook", "existing"];
+pub const TOKENS: &[&str] = &["jwt", "opaque"];
 pub const STRATEGIES: &[&str] = &["bfs", "dfs"];
 pub const VERDICTS: &[&str] = &["holds", "violated", "vacuous", "unknown"];
 
@@ -124,6 +125,11 @@ const PROVIDER: &[Field] = &[
         "after_sign_out",
         Ty::Enum(AFTER_SIGN_OUT),
         "What fetchAccessToken yields after sign-out: null, or the last token handed out.",
+    ),
+    f(
+        "tokens",
+        Ty::Enum(TOKENS),
+        "What fetchAccessToken returns: jwt (JWTs with iat/exp living more than 2 s; the default) or opaque (not a JWT, no iat/exp, or living 2 s or less: the client schedules no refetch after a confirmation).",
     ),
     f(
         "rebuild_fetcher",
