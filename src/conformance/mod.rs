@@ -361,7 +361,7 @@ impl Driver {
             Step::ClientReceive { conn } => {
                 let c = self.state.conn(*conn).ok_or("no such connection")?;
                 let listening = self.state.client.conn() == Some(*conn)
-                    || self.state.client.closing == Some(*conn);
+                    || self.state.client.is_closing(*conn);
                 if c.down.is_empty() || !listening {
                     return Err("no server frame in flight".to_string());
                 }
@@ -369,7 +369,7 @@ impl Driver {
             }
             Step::CloseComplete { conn } => {
                 let c = self.state.conn(*conn).ok_or("no such connection")?;
-                if self.state.client.closing != Some(*conn) || !c.up.is_empty() || c.server.closed {
+                if !self.state.client.is_closing(*conn) || !c.up.is_empty() || c.server.closed {
                     return Err("no client-initiated close can complete".to_string());
                 }
                 self.state.close_completes(&ctx, *conn, &mut fx);
@@ -1012,7 +1012,7 @@ pub fn schedule_from_choices(
                     cand.push(Step::ClientReceive { conn: id });
                 }
             }
-            if s.client.closing == Some(id) {
+            if s.client.is_closing(id) {
                 cand.push(Step::CloseComplete { conn: id });
             }
             cand.push(Step::Drop { conn: id });

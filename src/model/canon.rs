@@ -112,7 +112,7 @@ fn visit(s: &mut State, f: &mut impl FnMut(Kind, &mut u8)) {
         _ => {}
     }
     f(Kind::Conn, &mut c.next_conn);
-    if let Some(x) = &mut c.closing {
+    for (x, _) in &mut c.closing {
         f(Kind::Conn, x);
     }
     if let Some(x) = &mut c.remote_from {

@@ -170,10 +170,11 @@ pub enum RequestStatus {
 pub struct Client {
     pub ws: Ws,
     pub next_conn: ConnId,
-    /// The socket `stop()` is closing, whose close `tryToReauthenticate` awaits.
-    pub closing: Option<ConnId>,
-    /// `tryToReauthenticate` calls awaiting `stopSocket()`.
-    pub reauth_waiting: u8,
+    /// Sockets `stop()` (or `terminate()`) is closing, oldest first, each
+    /// with the number of `tryToReauthenticate` calls awaiting its close:
+    /// every `stop()` awaits its own socket's close (`web_socket_manager.ts`
+    /// `close()` resolves on that socket's `onclose`).
+    pub closing: Small<(ConnId, u8), 2>,
     // LocalSyncState
     pub auth: Option<Token>,
     pub identity_version: u8,
@@ -210,8 +211,7 @@ impl Client {
         Client {
             ws: Ws::Uncreated,
             next_conn: 0,
-            closing: None,
-            reauth_waiting: 0,
+            closing: Small::new(),
             auth: None,
             identity_version: 0,
             paused: false,
@@ -244,6 +244,11 @@ impl Client {
         self.view.iter().find(|(g, _)| *g == f).map(|(_, o)| *o)
     }
 
+    /// Whether a `stop()` or `terminate()` is closing `conn`.
+    pub fn is_closing(&self, conn: ConnId) -> bool {
+        self.closing.iter().any(|(c, _)| *c == conn)
+    }
+
     fn query_of(&self, f: FnIdx) -> Option<LocalQuery> {
         self.queries.iter().find(|q| q.f == f).copied()
     }
@@ -265,11 +270,11 @@ impl State {
             _ => {}
         }
         for conn in &self.net {
-            let listening = c.conn() == Some(conn.id) || c.closing == Some(conn.id);
+            let listening = c.conn() == Some(conn.id) || c.is_closing(conn.id);
             if listening && !conn.down.is_empty() {
                 actions.push(Action::ClientReceives { conn: conn.id });
             }
-            if c.closing == Some(conn.id) && conn.up.is_empty() && !conn.server.closed {
+            if c.is_closing(conn.id) && conn.up.is_empty() && !conn.server.closed {
                 actions.push(Action::ClientCloseCompletes { conn: conn.id });
             }
         }
@@ -418,21 +423,19 @@ impl State {
     }
 
     /// `WebSocketManager.stop()`: closes the socket; the returned promise
-    /// resolves when it has closed. Returns true when it resolves at once.
-    fn stop_socket(&mut self, fx: &mut Fx) -> bool {
+    /// resolves when that socket has closed. Returns the connection whose
+    /// close it awaits, or `None` when it resolves at once (no socket: from
+    /// `stopped`, `close()` returns a resolved promise).
+    fn stop_socket(&mut self, fx: &mut Fx) -> Option<ConnId> {
         if self.client.ws == Ws::Terminated {
-            return true;
+            return None;
         }
         let closing = self.client.conn();
         self.client.ws = Ws::Stopped;
-        match closing {
-            Some(conn) => {
-                self.client.closing = Some(conn);
-                fx.obs(|| Obs::ClientClose(conn));
-                false
-            }
-            None => true,
-        }
+        let conn = closing?;
+        self.client.closing.push((conn, 0));
+        fx.obs(|| Obs::ClientClose(conn));
+        Some(conn)
     }
 
     /// `WebSocketManager.tryRestart()`: only from `stopped`.
@@ -1048,10 +1051,15 @@ impl State {
         fx.note(Actor::Client, Actor::Client, || {
             "tryToReauthenticate: stop the socket, then a forced fetch".to_string()
         });
-        if self.stop_socket(fx) {
-            self.reauth_after_stop(fx);
-        } else {
-            self.client.reauth_waiting += 1;
+        match self.stop_socket(fx) {
+            None => self.reauth_after_stop(fx),
+            Some(conn) => {
+                for (c, waiters) in &mut self.client.closing {
+                    if *c == conn {
+                        *waiters += 1;
+                    }
+                }
+            }
         }
     }
 
@@ -1097,11 +1105,13 @@ impl State {
         self.try_restart_socket(fx);
     }
 
-    /// The close `stop()` started has completed: the awaiting
-    /// `tryToReauthenticate` calls go on.
-    fn stop_resolved(&mut self, fx: &mut Fx) {
-        self.client.closing = None;
-        let waiting = std::mem::take(&mut self.client.reauth_waiting);
+    /// The close of `conn` that `stop()` started has completed: the
+    /// `tryToReauthenticate` calls awaiting it go on.
+    fn stop_resolved(&mut self, conn: ConnId, fx: &mut Fx) {
+        let Some(i) = self.client.closing.iter().position(|(c, _)| *c == conn) else {
+            return;
+        };
+        let (_, waiting) = self.client.closing.remove(i);
         for _ in 0..waiting {
             self.reauth_after_stop(fx);
         }
@@ -1113,7 +1123,7 @@ impl State {
         fx.note(Actor::Client, Actor::Client, || {
             format!("conn {conn} closed")
         });
-        self.stop_resolved(fx);
+        self.stop_resolved(conn, fx);
         true
     }
 
@@ -1129,12 +1139,12 @@ impl State {
             let d = frame.describe();
             fx.note(Actor::Server, Actor::Client, || d);
         }
-        if self.client.closing == Some(conn) {
+        if self.client.is_closing(conn) {
             // close() replaced onmessage with a no-op; onclose resolves stop().
             if frame == ServerFrame::Close {
                 self.net.retain(|c| c.id != conn);
                 fx.obs(|| Obs::Closed(conn));
-                self.stop_resolved(fx);
+                self.stop_resolved(conn, fx);
             }
             return true;
         }
@@ -1211,11 +1221,7 @@ impl State {
                 });
                 fx.obs(|| Obs::ClientClose(conn));
                 self.client.ws = Ws::Terminated;
-                if self.client.closing.is_none() {
-                    self.client.closing = Some(conn);
-                } else {
-                    self.net.retain(|c| c.id != conn);
-                }
+                self.client.closing.push((conn, 0));
                 fx.obs(|| Obs::Fatal);
             }
             ServerFrame::Close => {
@@ -1247,9 +1253,9 @@ impl State {
 
     /// A socket drop seen by the client: `ws.onclose`.
     pub(crate) fn client_socket_dropped(&mut self, conn: ConnId, fx: &mut Fx) {
-        if self.client.closing == Some(conn) {
+        if self.client.is_closing(conn) {
             fx.obs(|| Obs::Closed(conn));
-            self.stop_resolved(fx);
+            self.stop_resolved(conn, fx);
         } else if self.client.conn() == Some(conn) {
             self.on_close(conn, fx);
         }
