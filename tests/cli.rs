@@ -205,8 +205,8 @@ fn trace_prints_counterexamples_and_witnesses() {
     assert_eq!(v["kind"], "counterexample");
     assert_eq!(v["verdict"], "violated");
     let steps = v["steps"].as_array().unwrap();
-    assert_eq!(steps.len(), 4);
-    let last = &steps[3];
+    assert_eq!(steps.len(), 5);
+    let last = &steps[4];
     assert_eq!(last["actor"], "Client -> Server");
     let events = last["events"].as_array().unwrap();
     assert_eq!(events[0]["arrow"], true);

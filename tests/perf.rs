@@ -164,8 +164,8 @@ fn measure_reports_the_run_as_json() {
     );
     let m: Measure = serde_json::from_slice(&out.stdout).unwrap();
     assert!(m.complete);
-    assert_eq!(m.unique_states, 94);
-    assert_eq!(m.graph_states, 94);
+    assert_eq!(m.unique_states, 95);
+    assert_eq!(m.graph_states, 95);
     assert!(m.peak_rss > 0, "peak memory is read from the OS");
     assert!(
         m.verdicts
@@ -181,7 +181,7 @@ fn measure_reports_the_run_as_json() {
         .output()
         .unwrap();
     let m: Measure = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((m.unique_states, m.graph_states), (94, 0));
+    assert_eq!((m.unique_states, m.graph_states), (95, 0));
     assert!(m.verdicts.is_empty());
 }
 

@@ -58,8 +58,8 @@ fn seed_trace_shows_query_before_authenticate() {
     );
     assert_eq!(
         trace.len(),
-        4,
-        "commit, socket opens, Connect, ModifyQuerySet"
+        5,
+        "commit, its passive effects, socket opens, Connect, ModifyQuerySet"
     );
 }
 

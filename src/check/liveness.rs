@@ -526,9 +526,12 @@ pub enum LiveOutcome {
     },
 }
 
-/// The premise of both liveness properties: the provider is signed in.
+/// The premise of both liveness properties: the provider is signed in, its
+/// hook and its backend alike (not in the moment between a sign-out
+/// reaching the backend and reaching the hook).
 fn premise(s: &State) -> Option<u8> {
-    s.provider.session.user()
+    let u = s.provider.session.user()?;
+    (s.provider.backend == Some(u)).then_some(u)
 }
 
 /// The server has confirmed the provider's user on the client's socket, and

@@ -156,6 +156,7 @@ fn headline(model: &AuthModel, before: &State, a: &Action, events: &[Event]) -> 
         Action::ProviderResolves
         | Action::ProviderSignIn { .. }
         | Action::ProviderSignOut { .. }
+        | Action::ProviderSignOutSeen
         | Action::ProviderNewFetcher => {
             // With `sync_render`, React commits the change within this step.
             let mut s = first.map(|e| e.text.clone()).unwrap_or_default();

@@ -258,15 +258,22 @@ impl Driver {
             .ok_or_else(|| format!("unknown function {name}"))
     }
 
-    /// React renders and commits until it has nothing left to do (the
-    /// harness's `reactAuto`).
+    /// React runs its tasks — renders, commits and passive effects — until
+    /// it has nothing left to do (the harness's `reactAuto`).
     fn settle(&mut self, fx: &mut Fx) {
         let ctx = self.model.ctx.clone();
-        for _ in 0..16 {
-            if self.state.anomaly.is_some() || !self.state.needs_commit(&ctx) {
+        for _ in 0..32 {
+            if self.state.anomaly.is_some() {
                 return;
             }
-            self.state.commit(&ctx, fx);
+            if self.state.needs_commit(&ctx) {
+                self.state.commit(&ctx, fx);
+            } else if self.state.app.effects.is_some() {
+                self.state.flush_effects(&ctx, fx);
+            } else {
+                return;
+            }
+            self.state.run_microtasks(&ctx, fx);
         }
     }
 
@@ -360,8 +367,8 @@ impl Driver {
             }
             Step::ClientReceive { conn } => {
                 let c = self.state.conn(*conn).ok_or("no such connection")?;
-                let listening = self.state.client.conn() == Some(*conn)
-                    || self.state.client.is_closing(*conn);
+                let listening =
+                    self.state.client.conn() == Some(*conn) || self.state.client.is_closing(*conn);
                 if c.down.is_empty() || !listening {
                     return Err("no server frame in flight".to_string());
                 }
@@ -431,6 +438,7 @@ impl Driver {
                 self.state.server_webhook(&ctx, u, &mut fx);
             }
         }
+        self.state.run_microtasks(&ctx, &mut fx);
         if self.react {
             self.settle(&mut fx);
         }
@@ -849,7 +857,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
             }
         }
         match a {
-            Action::Commit => {}
+            Action::Commit | Action::Effects => {}
             Action::ClientTokenResolves { fetch } => {
                 let f = before.client.fetches[*fetch as usize];
                 let token = match f.answer {
@@ -886,6 +894,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
             | Action::ProviderNewFetcher
             | Action::ProviderSignIn { .. }
             | Action::ProviderSignOut { .. }
+            | Action::ProviderSignOutSeen
             | Action::ProviderAnswers { .. } => {}
         }
         s = next;
@@ -1067,6 +1076,7 @@ impl Driver {
             None => unreachable!("just answered"),
         };
         self.state.token_resolves(&ctx, i, &mut fx);
+        self.state.run_microtasks(&ctx, &mut fx);
         if self.react {
             self.settle(&mut fx);
         }

@@ -1,10 +1,20 @@
 //! The React layer: `ConvexProviderWithAuth` and the app's components.
 //!
-//! A commit is one atomic step ([`Action::Commit`](super::Action::Commit)): React renders with the
-//! provider hook's current output and the queued state updates, then runs
-//! the commit's passive effects in React 19's order — every cleanup (in tree
-//! order, a deleted subtree's effects before its later siblings), then every
-//! setup (in tree order). The tree is
+//! React 19 works in tasks. A default-priority update (the first
+//! `root.render`, a `setState` from a socket, timer or promise callback, or
+//! from inside an effect) renders and commits in one Scheduler task
+//! ([`Action::Commit`](super::Action::Commit)); the commit's passive effects
+//! run in a later task ([`Action::Effects`](super::Action::Effects),
+//! `commitRoot` schedules `flushPassiveEffects`), so any socket event, timer
+//! or token continuation can run in between. Pending passive effects are
+//! flushed first by the next render (`performWorkOnRootViaSchedulerTask` and
+//! `performSyncWorkOnRoot` start with `flushPendingEffects`). A sync-lane
+//! update — a `useSyncExternalStore` store change (`[provider] sync_render`)
+//! — renders, commits and flushes its passive effects in the task that
+//! changed the store. State set inside effects is default-priority even
+//! then: it renders in a later task. Passive effects run in React 19's
+//! order: every cleanup (in tree order, a deleted subtree's effects before
+//! its later siblings), then every setup (in tree order). The tree is
 //!
 //! ```text
 //! ConvexProviderWithAuth
@@ -96,10 +106,19 @@ impl Rendered {
     }
 }
 
+/// The passive effects of the last commit, not run yet: the commit before
+/// it (`None` for the first render), whose inputs the effects compare with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Effects {
+    pub prev: Option<Rendered>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct App {
     /// The last commit; `None` before the first render.
     pub committed: Option<Rendered>,
+    /// Its passive effects, while they wait for their own task.
+    pub effects: Option<Effects>,
     /// `isConvexAuthenticated` as of the last render.
     pub convex_auth: Option<bool>,
     pub pending: Pending,
@@ -115,6 +134,7 @@ impl App {
     pub fn initial(_ctx: &Ctx) -> App {
         App {
             committed: None,
+            effects: None,
             convex_auth: None,
             pending: Pending::None,
             signed_out: 0,
@@ -126,8 +146,19 @@ impl App {
 impl State {
     /// What React would render now, and the `isConvexAuthenticated` it settles on.
     pub fn render(&self, ctx: &Ctx) -> (Rendered, Option<bool>) {
+        self.render_with(ctx, true)
+    }
+
+    /// A render that applies the queued `setIsConvexAuthenticated` updates
+    /// (a default-priority render) or skips them (a sync-lane render: React
+    /// renders only the updates of the lanes it works on).
+    fn render_with(&self, ctx: &Ctx, include_pending: bool) -> (Rendered, Option<bool>) {
         let hook = self.provider.hook(ctx);
-        let mut conv = self.app.pending.apply(self.app.convex_auth);
+        let mut conv = if include_pending {
+            self.app.pending.apply(self.app.convex_auth)
+        } else {
+            self.app.convex_auth
+        };
         // ConvexProviderWithAuth's render-phase adjustments.
         if hook.loading && conv.is_some() {
             conv = None;
@@ -207,11 +238,37 @@ impl State {
         self.app.pending = self.app.pending.then(Pending::Set(Some(v)));
     }
 
+    /// A render-and-commit task: pending passive effects of the previous
+    /// commit run first, then React renders and commits; this commit's
+    /// passive effects wait for their own task ([`State::flush_effects`]),
+    /// unless the commit has none.
     pub(crate) fn commit(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
-        let (new, conv) = self.render(ctx);
+        if self.app.effects.is_some() {
+            self.flush_effects(ctx, fx);
+        }
+        self.commit_render(ctx, fx, true)
+    }
+
+    /// A sync-lane render would differ from the last commit.
+    pub(crate) fn needs_sync_commit(&self, ctx: &Ctx) -> bool {
+        self.app
+            .committed
+            .is_some_and(|c| self.render_with(ctx, false).0 != c)
+    }
+
+    /// A sync-lane render and commit: queued default-priority updates stay
+    /// queued for a later render.
+    pub(crate) fn sync_commit(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
+        self.commit_render(ctx, fx, false)
+    }
+
+    fn commit_render(&mut self, ctx: &Ctx, fx: &mut Fx, include_pending: bool) -> bool {
+        let (new, conv) = self.render_with(ctx, include_pending);
         let prev = self.app.committed;
         self.app.convex_auth = conv;
-        self.app.pending = Pending::None;
+        if include_pending {
+            self.app.pending = Pending::None;
+        }
         self.app.committed = Some(new);
         fx.note(Actor::React, Actor::React, || {
             let open: Vec<&str> = ctx
@@ -284,6 +341,45 @@ impl State {
                 }
             }
         }
+        if Self::has_passive_effects(ctx, prev, new) {
+            self.app.effects = Some(Effects { prev });
+        }
+        true
+    }
+
+    /// Whether a commit from `prev` to `new` has passive effects to run
+    /// (React schedules the passive-effects task only then): an auth
+    /// effect's inputs changed, a component mounted or unmounted or changed
+    /// its arguments, or the store effect's inputs changed.
+    fn has_passive_effects(ctx: &Ctx, prev: Option<Rendered>, new: Rendered) -> bool {
+        let Some(p) = prev else {
+            return true;
+        };
+        p.hook != new.hook
+            || p.mounted != new.mounted
+            || p.active != new.active
+            || (ctx.store_user && Self::store_deps_changed(prev, new))
+    }
+
+    /// The docs' `useStoreUserEffect` re-runs when `[isAuthenticated,
+    /// storeUser, user?.id]` change (`storeUser` is stable: `useMutation`
+    /// memoises on the client and the function name).
+    fn store_deps_changed(prev: Option<Rendered>, new: Rendered) -> bool {
+        prev.is_none_or(|p| {
+            p.is_authenticated != new.is_authenticated || p.session.user() != new.session.user()
+        })
+    }
+
+    /// The passive-effects task of the last commit: every cleanup, then
+    /// every setup, comparing the commit with the one before it.
+    pub(crate) fn flush_effects(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
+        let Some(Effects { prev }) = self.app.effects.take() else {
+            return false;
+        };
+        let new = self.app.committed.expect("effects follow a commit");
+        fx.note(Actor::React, Actor::React, || {
+            "passive effects run".to_string()
+        });
 
         let deps_changed = prev.is_none_or(|p| p.hook != new.hook);
         let prev_had_auth = prev.is_some_and(|p| p.hook.authenticated);
@@ -353,7 +449,7 @@ impl State {
                 }
             }
         }
-        if ctx.store_user && new.is_authenticated && prev.is_none_or(|p| !p.is_authenticated) {
+        if ctx.store_user && new.is_authenticated && Self::store_deps_changed(prev, new) {
             fx.note(Actor::React, Actor::Client, || {
                 "Root effect: users.store()".to_string()
             });

@@ -39,7 +39,7 @@
 //! really used.
 
 use super::State;
-use super::client::{Answer, AuthState, Ws};
+use super::client::{Answer, AuthState, Via, Ws};
 use super::msg::{ClientFrame, QueryMod, ServerFrame};
 
 /// The values of one kind of name, as a set of bits; a value's rank is the
@@ -87,12 +87,18 @@ enum Kind {
     Query,
     Request,
     Fetcher,
+    /// A backend token request of the provider.
+    Req,
 }
 
 /// Calls `f` on every name in `s`, with its kind.
 fn visit(s: &mut State, f: &mut impl FnMut(Kind, &mut u8)) {
     let p = &mut s.provider;
     f(Kind::Fetcher, &mut p.fetcher);
+    f(Kind::Req, &mut p.next_req);
+    if let Some(r) = &mut p.inflight {
+        f(Kind::Req, r);
+    }
     f(Kind::Token, &mut p.issued);
     for t in [&mut p.cached, &mut p.last, &mut p.initial]
         .into_iter()
@@ -140,6 +146,9 @@ fn visit(s: &mut State, f: &mut impl FnMut(Kind, &mut u8)) {
         if let Some(Answer::Token(Some(t))) = &mut fe.answer {
             f(Kind::Token, &mut t.seq);
         }
+        if let Via::Network { req, .. } = &mut fe.via {
+            f(Kind::Req, req);
+        }
     }
     for r in &mut c.requests {
         f(Kind::Request, &mut r.id);
@@ -149,6 +158,9 @@ fn visit(s: &mut State, f: &mut impl FnMut(Kind, &mut u8)) {
         f(Kind::Request, r);
     }
     if let Some(r) = &mut s.app.committed {
+        f(Kind::Fetcher, &mut r.hook.fetcher);
+    }
+    if let Some(super::app::Effects { prev: Some(r) }) = &mut s.app.effects {
         f(Kind::Fetcher, &mut r.hook.fetcher);
     }
     for conn in &mut s.net {
@@ -203,7 +215,7 @@ impl stateright::Representative for State {
 /// shifts every version clock to start at 0.
 pub fn canonicalize(s: &mut State) {
     normalize_versions(s);
-    let mut names: [Names; 5] = Default::default();
+    let mut names: [Names; 6] = Default::default();
     visit(s, &mut |k, v| names[k as usize].add(*v));
     // Most states already use the names 0..n of each kind: nothing to rename.
     if names.iter().all(Names::is_dense) {
@@ -212,23 +224,24 @@ pub fn canonicalize(s: &mut State) {
     visit(s, &mut |k, v| *v = names[k as usize].rank(*v));
 }
 
-/// What keeps time finite, and only that: token issue numbers replaced by
-/// their ranks, version clocks shifted to start at 0. Applied when symmetry
-/// reduction is off.
+/// What keeps time finite, and only that: token issue numbers and the
+/// provider's backend request names replaced by their ranks, version clocks
+/// shifted to start at 0. Applied when symmetry reduction is off.
 pub fn normalize_time(s: &mut State) {
     normalize_versions(s);
-    let mut tokens = Names::default();
+    let timed = |k: Kind| matches!(k, Kind::Token | Kind::Req);
+    let mut names: [Names; 6] = Default::default();
     visit(s, &mut |k, v| {
-        if k == Kind::Token {
-            tokens.add(*v)
+        if timed(k) {
+            names[k as usize].add(*v)
         }
     });
-    if tokens.is_dense() {
+    if names.iter().all(Names::is_dense) {
         return;
     }
     visit(s, &mut |k, v| {
-        if k == Kind::Token {
-            *v = tokens.rank(*v)
+        if timed(k) {
+            *v = names[k as usize].rank(*v)
         }
     });
 }

@@ -111,6 +111,22 @@ pub enum Answer {
     Threw,
 }
 
+/// How a token request is answered (see [`crate::model::provider`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// From memory: settled before the calling task ends; the continuation
+    /// runs at the end of the calling step ([`State::run_microtasks`]).
+    Memory,
+    /// A request to the provider's backend, named `req` (calls that joined
+    /// it share it), sent with the session cookie of `cookie`.
+    Network {
+        req: u8,
+        cookie: Option<super::msg::User>,
+    },
+    /// A `custom` provider: answered in a later step from its state then.
+    Deferred,
+}
+
 /// A token request in flight (`fetchTokenAndGuardAgainstRace`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Fetch {
@@ -121,6 +137,7 @@ pub struct Fetch {
     pub current: bool,
     pub forced: bool,
     pub cont: Cont,
+    pub via: Via,
     /// `None` until the provider answers.
     pub answer: Option<Answer>,
 }
@@ -258,7 +275,7 @@ impl State {
     pub(crate) fn client_actions(&self, ctx: &Ctx, actions: &mut Vec<Action>) {
         let c = &self.client;
         for (i, f) in c.fetches.iter().enumerate() {
-            if f.answer.is_some() {
+            if f.answer.is_some() && f.via != Via::Memory {
                 actions.push(Action::ClientTokenResolves { fetch: i as u8 });
             }
         }
@@ -760,12 +777,12 @@ impl State {
         fx.note(Actor::React, Actor::Client, || {
             "setAuth(fetchAccessToken): socket paused for the token fetch".to_string()
         });
-        self.start_fetch(false, Cont::SetConfig, fx);
+        self.start_fetch(ctx, false, Cont::SetConfig, fx);
     }
 
     /// `fetchTokenAndGuardAgainstRace` up to its `await`: bumps
     /// `configVersion` (every fetch in flight becomes stale) and asks the provider.
-    fn start_fetch(&mut self, forced: bool, cont: Cont, fx: &mut Fx) {
+    fn start_fetch(&mut self, ctx: &Ctx, forced: bool, cont: Cont, fx: &mut Fx) {
         for f in &mut self.client.fetches {
             f.current = false;
         }
@@ -777,17 +794,42 @@ impl State {
         });
         let request = self.client.token_requests.0;
         self.client.token_requests.0 = request.wrapping_add(1);
+        let (via, answer) = self.fetch_via(ctx, forced);
         self.client.fetches.push(Fetch {
             request: Meta(request),
             current: true,
             forced,
             cont,
-            answer: None,
+            via,
+            answer,
         });
         fx.note(Actor::Client, Actor::Provider, || {
-            format!("fetchAccessToken({{forceRefreshToken:{forced}}})")
+            let how = match (via, answer) {
+                (Via::Memory, Some(Answer::Token(Some(t)))) => format!(" answers {t} from memory"),
+                (Via::Memory, _) => " answers null from memory".to_string(),
+                (Via::Network { .. }, _) => " (a request to the provider's backend)".to_string(),
+                (Via::Deferred, _) => String::new(),
+            };
+            format!("fetchAccessToken({{forceRefreshToken:{forced}}}){how}")
         });
         fx.obs(|| Obs::TokenRequest { request, forced });
+    }
+
+    /// The microtasks at the end of a task: the continuations of token
+    /// requests answered from memory during it, in the order they were made
+    /// (each may start another).
+    pub(crate) fn run_microtasks(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        while self.anomaly.is_none() {
+            let Some(i) = self
+                .client
+                .fetches
+                .iter()
+                .position(|f| f.via == Via::Memory && f.answer.is_some())
+            else {
+                return;
+            };
+            self.token_resolves(ctx, i, fx);
+        }
     }
 
     /// The continuation of the `await fetchToken(...)` of fetch `i`.
@@ -828,7 +870,7 @@ impl State {
                     self.resume_socket(ctx, fx);
                 } else {
                     self.set_auth_state(AuthState::InitialRefetch, fx);
-                    self.refetch_token(Cont::SetConfigRefetch, fx);
+                    self.refetch_token(ctx, Cont::SetConfigRefetch, fx);
                 }
             }
             Cont::SetConfigRefetch | Cont::Refetch => {
@@ -843,11 +885,11 @@ impl State {
     }
 
     /// `refetchToken` up to its `await`.
-    fn refetch_token(&mut self, cont: Cont, fx: &mut Fx) {
+    fn refetch_token(&mut self, ctx: &Ctx, cont: Cont, fx: &mut Fx) {
         if self.client.auth_state == AuthState::NoAuth {
             return;
         }
-        self.start_fetch(true, cont, fx);
+        self.start_fetch(ctx, true, cont, fx);
     }
 
     /// `refetchToken` after its fetch.
@@ -943,7 +985,7 @@ impl State {
 
     /// The refetch timer fires: `refetchToken` (the callback `setTimeout`
     /// was given in `scheduleTokenRefetch`).
-    pub(crate) fn refetch_timer(&mut self, _ctx: &Ctx, fx: &mut Fx) -> bool {
+    pub(crate) fn refetch_timer(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
         if self.budgets.refreshes != super::Budgets::UNBOUNDED {
             self.budgets.refreshes -= 1;
         }
@@ -955,7 +997,7 @@ impl State {
         fx.note(Actor::Client, Actor::Client, || {
             "scheduled token refetch fires".to_string()
         });
-        self.refetch_token(Cont::Refetch, fx);
+        self.refetch_token(ctx, Cont::Refetch, fx);
         true
     }
 
@@ -979,7 +1021,7 @@ impl State {
                     fx.note(Actor::Client, Actor::Client, || {
                         "server confirmed the cached token: forced refetch".to_string()
                     });
-                    self.refetch_token(Cont::Refetch, fx);
+                    self.refetch_token(ctx, Cont::Refetch, fx);
                 }
                 self.on_auth_change(true, fx);
             }
@@ -1002,7 +1044,7 @@ impl State {
     }
 
     /// `AuthenticationManager.onAuthError`.
-    fn auth_on_error(&mut self, update_attempted: bool, base: u8, fx: &mut Fx) {
+    fn auth_on_error(&mut self, ctx: &Ctx, update_attempted: bool, base: u8, fx: &mut Fx) {
         let waiting = matches!(
             self.client.auth_state,
             AuthState::WaitingForServerConfirmationOfFreshToken { .. }
@@ -1020,11 +1062,11 @@ impl State {
             });
             return;
         }
-        self.try_to_reauthenticate(fx);
+        self.try_to_reauthenticate(ctx, fx);
     }
 
     /// `tryToReauthenticate` up to `await this.stopSocket()`.
-    fn try_to_reauthenticate(&mut self, fx: &mut Fx) {
+    fn try_to_reauthenticate(&mut self, ctx: &Ctx, fx: &mut Fx) {
         let give_up = match self.client.auth_state {
             AuthState::NoAuth => true,
             AuthState::WaitingForServerConfirmationOfFreshToken { .. } => self.client.attempts >= 2,
@@ -1052,7 +1094,7 @@ impl State {
             "tryToReauthenticate: stop the socket, then a forced fetch".to_string()
         });
         match self.stop_socket(fx) {
-            None => self.reauth_after_stop(fx),
+            None => self.reauth_after_stop(ctx, fx),
             Some(conn) => {
                 for (c, waiters) in &mut self.client.closing {
                     if *c == conn {
@@ -1064,14 +1106,14 @@ impl State {
     }
 
     /// `tryToReauthenticate` after `await this.stopSocket()`.
-    fn reauth_after_stop(&mut self, fx: &mut Fx) {
+    fn reauth_after_stop(&mut self, ctx: &Ctx, fx: &mut Fx) {
         if self.client.auth_state == AuthState::NoAuth {
             fx.note(Actor::Client, Actor::Client, || {
                 "tryToReauthenticate: auth was reset meanwhile; socket stays stopped".to_string()
             });
             return;
         }
-        self.start_fetch(true, Cont::Reauth, fx);
+        self.start_fetch(ctx, true, Cont::Reauth, fx);
     }
 
     /// `tryToReauthenticate` after its forced fetch.
@@ -1107,23 +1149,23 @@ impl State {
 
     /// The close of `conn` that `stop()` started has completed: the
     /// `tryToReauthenticate` calls awaiting it go on.
-    fn stop_resolved(&mut self, conn: ConnId, fx: &mut Fx) {
+    fn stop_resolved(&mut self, ctx: &Ctx, conn: ConnId, fx: &mut Fx) {
         let Some(i) = self.client.closing.iter().position(|(c, _)| *c == conn) else {
             return;
         };
         let (_, waiting) = self.client.closing.remove(i);
         for _ in 0..waiting {
-            self.reauth_after_stop(fx);
+            self.reauth_after_stop(ctx, fx);
         }
     }
 
-    pub(crate) fn close_completes(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+    pub(crate) fn close_completes(&mut self, ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
         self.net.retain(|c| c.id != conn);
         fx.obs(|| Obs::Closed(conn));
         fx.note(Actor::Client, Actor::Client, || {
             format!("conn {conn} closed")
         });
-        self.stop_resolved(conn, fx);
+        self.stop_resolved(ctx, conn, fx);
         true
     }
 
@@ -1144,7 +1186,7 @@ impl State {
             if frame == ServerFrame::Close {
                 self.net.retain(|c| c.id != conn);
                 fx.obs(|| Obs::Closed(conn));
-                self.stop_resolved(conn, fx);
+                self.stop_resolved(ctx, conn, fx);
             }
             return true;
         }
@@ -1194,7 +1236,7 @@ impl State {
             ServerFrame::AuthError {
                 update_attempted,
                 base,
-            } => self.auth_on_error(update_attempted, base, fx),
+            } => self.auth_on_error(ctx, update_attempted, base, fx),
             ServerFrame::StoreResponse { request, success } => {
                 // `RequestManager.onResponse`: a failure completes at once; a
                 // success waits for a Transition past its commit.
@@ -1252,10 +1294,10 @@ impl State {
     }
 
     /// A socket drop seen by the client: `ws.onclose`.
-    pub(crate) fn client_socket_dropped(&mut self, conn: ConnId, fx: &mut Fx) {
+    pub(crate) fn client_socket_dropped(&mut self, ctx: &Ctx, conn: ConnId, fx: &mut Fx) {
         if self.client.is_closing(conn) {
             fx.obs(|| Obs::Closed(conn));
-            self.stop_resolved(conn, fx);
+            self.stop_resolved(ctx, conn, fx);
         } else if self.client.conn() == Some(conn) {
             self.on_close(conn, fx);
         }

@@ -12,6 +12,7 @@ pub fn action_title(ctx: &Ctx, action: &Action) -> String {
     let _ = ctx;
     match action {
         Action::Commit => "React: render and commit".to_string(),
+        Action::Effects => "React: passive effects".to_string(),
         Action::ProviderResolves => "Provider: session loads (signed in as A)".to_string(),
         Action::ProviderSignIn { user } => {
             format!("Provider: user signs in as {}", user_name(*user))
@@ -20,6 +21,7 @@ pub fn action_title(ctx: &Ctx, action: &Action) -> String {
         Action::ProviderSignOut { switching: true } => {
             "Provider: user signs out to switch user".to_string()
         }
+        Action::ProviderSignOutSeen => "Provider: its client state shows the sign-out".to_string(),
         Action::ProviderNewFetcher => "Provider: new fetchAccessToken (same user)".to_string(),
         Action::ProviderAnswers {
             fetch,

@@ -98,6 +98,16 @@ pub struct Ctx {
     pub errors_throw: bool,
     /// Provider session changes are committed by React in the same step.
     pub sync_render: bool,
+    /// Tokens the provider holds are answered from memory in the caller's task.
+    pub answers_from_memory: bool,
+    /// How the provider shares a backend token request in flight.
+    pub sharing: provider::Sharing,
+    /// Signing in yields a token at once (Convex Auth).
+    pub token_at_sign_in: bool,
+    /// A sign-out clears the tokens in memory first (Convex Auth).
+    pub memory_cleared_first: bool,
+    /// A sign-out reaches the backend before the provider's client state.
+    pub sign_out_window: bool,
     /// The provider's tokens let `scheduleTokenRefetch` arm the timer.
     pub refetchable_tokens: bool,
     pub expect_auth: bool,
@@ -200,6 +210,11 @@ impl Ctx {
             hook_sees_initial_token: d.hook_sees_initial_token,
             errors_throw: d.errors_throw,
             sync_render: p.sync_render.unwrap_or(d.sync_render),
+            answers_from_memory: d.answers_from_memory,
+            sharing: d.sharing,
+            token_at_sign_in: d.token_at_sign_in,
+            memory_cleared_first: d.memory_cleared_first,
+            sign_out_window: p.sign_out_window.unwrap_or(d.sign_out_window),
             refetchable_tokens: p.tokens.unwrap_or_default() == crate::scenario::Tokens::Jwt,
             expect_auth: s.client.expect_auth,
             initial_token_reuse: s.client.initial_token_reuse,
@@ -286,15 +301,22 @@ impl fmt::Display for Anomaly {
 /// One atomic step of one actor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// React renders with the current inputs and commits; the commit's
-    /// passive effects run in React 19's order (all cleanups, then all setups).
+    /// A React render task: pending passive effects of the previous commit
+    /// run first, then React renders with the current inputs and commits.
     Commit,
+    /// The task that runs the last commit's passive effects, in React 19's
+    /// order (all cleanups, then all setups).
+    Effects,
     /// The provider's session finishes loading: signed in as A.
     ProviderResolves,
     /// User action: sign in as A (or as B to complete a switch).
     ProviderSignIn { user: User },
-    /// User action: sign out (the first half of a switch when `switching`).
+    /// User action: sign out (the first half of a switch when `switching`);
+    /// the provider's backend ends the session.
     ProviderSignOut { switching: bool },
+    /// The sign-out reaches the provider's client state: the hook shows
+    /// signed out.
+    ProviderSignOutSeen,
     /// Provider event: a new `fetchAccessToken` for the same user.
     ProviderNewFetcher,
     /// The provider answers pending token request `fetch` from its state now.
@@ -408,9 +430,11 @@ impl AuthModel {
         s.triggered = 0;
         let changed = match action {
             Action::Commit => s.commit(ctx, fx),
+            Action::Effects => s.flush_effects(ctx, fx),
             Action::ProviderResolves => s.provider_resolves(ctx, fx),
             Action::ProviderSignIn { user } => s.provider_sign_in(ctx, user, fx),
             Action::ProviderSignOut { switching } => s.provider_sign_out(ctx, switching, fx),
+            Action::ProviderSignOutSeen => s.provider_sign_out_seen(ctx, fx),
             Action::ProviderNewFetcher => s.provider_new_fetcher(ctx, fx),
             Action::ProviderAnswers {
                 fetch,
@@ -430,6 +454,7 @@ impl AuthModel {
         if !changed {
             return None;
         }
+        s.run_microtasks(ctx, fx);
         s.observe();
         Some(s)
     }
@@ -686,6 +711,9 @@ impl Model for AuthModel {
         let ctx = &self.ctx;
         if s.needs_commit(ctx) {
             actions.push(Action::Commit);
+        }
+        if s.app.effects.is_some() {
+            actions.push(Action::Effects);
         }
         s.provider_actions(ctx, actions);
         s.client_actions(ctx, actions);

@@ -39,6 +39,9 @@ pub struct ServerConn {
     pub subs: Small<(QueryId, FnIdx, Option<Outcome>), 4>,
     /// The server closed this connection (after an AuthError or an error).
     pub closed: bool,
+    /// A `Connect` arrived: the connection knows the client's session id,
+    /// which keys the record of committed mutations.
+    pub session: bool,
 }
 
 /// A connection: the server's state for it and the frames in flight.
@@ -355,7 +358,7 @@ impl State {
         }
         let stamp = sent.signed_out_at_send;
         match sent.frame {
-            ClientFrame::Connect => {}
+            ClientFrame::Connect => self.net[ci].server.session = true,
             ClientFrame::Authenticate { token, base } => {
                 if let Some(t) = token
                     && (reject || !self.token_valid_now(t))
@@ -417,9 +420,7 @@ impl State {
                 let v = self.net[ci].server.version;
                 self.send_transition(ci, v, v, results, fx);
             }
-            ClientFrame::StoreUser { request } => {
-                self.server_mutation(ctx, ci, request, stamp, fx)
-            }
+            ClientFrame::StoreUser { request } => self.server_mutation(ctx, ci, request, stamp, fx),
         }
         true
     }
@@ -434,7 +435,11 @@ impl State {
         let conn = self.net[ci].id;
         let identity = self.net[ci].server.identity;
         let store = crate::model::USERS_STORE;
-        if self.server.committed.contains(&request) {
+        // No Connect on this socket (resumed without onOpen): no session id,
+        // so nothing is looked up and nothing recorded (`worker.rs`:
+        // `session_id().map(...)`).
+        let session = self.net[ci].server.session;
+        if session && self.server.committed.contains(&request) {
             fx.note(Actor::Server, Actor::Server, || {
                 format!("{store} request {request} committed before: returns its stored result, runs nothing")
             });
@@ -468,8 +473,10 @@ impl State {
                 }
                 let new_row = self.server.rows & (1 << t.user) == 0;
                 self.server.rows |= 1 << t.user;
-                self.server.committed.push(request);
-                self.server.committed.sort_unstable();
+                if session && !self.server.committed.contains(&request) {
+                    self.server.committed.push(request);
+                    self.server.committed.sort_unstable();
+                }
                 fx.note(Actor::Server, Actor::Server, || {
                     format!(
                         "runs {store} as {}: row {}",
@@ -578,13 +585,13 @@ impl State {
     }
 
     /// Fault: the socket breaks; everything in flight on it is lost.
-    pub(crate) fn network_drops(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+    pub(crate) fn network_drops(&mut self, ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
         self.budgets.socket_drops -= 1;
         self.net.retain(|c| c.id != conn);
         fx.span(Actor::Client, Actor::Server, || {
             format!("socket drop: conn {conn} lost with everything in flight")
         });
-        self.client_socket_dropped(conn, fx);
+        self.client_socket_dropped(ctx, conn, fx);
         true
     }
 }

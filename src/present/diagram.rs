@@ -212,11 +212,13 @@ pub fn local_state(model: &AuthModel, actor: DiagramActor, s: &State) -> String 
 pub fn step_label(s: &State, a: &Action) -> String {
     match a {
         Action::Commit => "React commit".to_string(),
+        Action::Effects => "React effects".to_string(),
         Action::ProviderResolves => "session loads".to_string(),
         Action::ProviderSignIn { .. } => "sign in".to_string(),
         Action::ProviderSignOut { switching: false } => "sign out".to_string(),
         Action::ProviderSignOut { switching: true } => "sign out to switch".to_string(),
         Action::ProviderNewFetcher => "new fetcher".to_string(),
+        Action::ProviderSignOutSeen => "sign-out reaches the hook".to_string(),
         Action::ProviderAnswers {
             transient_null: false,
             ..

@@ -149,6 +149,11 @@ pub struct ProviderCfg {
     /// no refetch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<Tokens>,
+    /// A sign-out ends the provider's backend session before its client
+    /// state (and hook) shows it, so token requests in between are refused
+    /// while the app still shows the user (kind sets the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_out_window: Option<bool>,
 }
 
 /// The kind of token the provider hands out, as `scheduleTokenRefetch`

@@ -127,6 +127,11 @@ const PROVIDER: &[Field] = &[
         "What fetchAccessToken yields after sign-out: null, or the last token handed out.",
     ),
     f(
+        "sign_out_window",
+        Ty::Bool,
+        "A sign-out ends the provider's backend session before the provider's client state (and its hook) shows it: token requests in between are refused while the app still shows the user. Kind sets the default (better-auth, clerk, convex-auth: true; authkit, custom: false).",
+    ),
+    f(
         "tokens",
         Ty::Enum(TOKENS),
         "What fetchAccessToken returns: jwt (JWTs with iat/exp living more than 2 s; the default) or opaque (not a JWT, no iat/exp, or living 2 s or less: the client schedules no refetch after a confirmation).",
