@@ -31,11 +31,11 @@ const PINS: &[(&str, usize)] = &[
     ("models/matrix/provider-socket-drop.toml", 879),
     (
         "models/reports/authkit-template-8-forced-refresh-fixed.toml",
-        14280,
+        10911,
     ),
     (
         "models/reports/authkit-template-8-forced-refresh.toml",
-        2611,
+        2658,
     ),
     ("models/reports/better-auth-408-token-5xx.toml", 510),
     ("models/reports/better-auth-79-hard-reload-fixed.toml", 172),
@@ -52,7 +52,7 @@ const PINS: &[(&str, usize)] = &[
     ("models/reports/collabute-132-user-row.toml", 296),
     (
         "models/reports/convex-auth-178-reauth-after-expiry.toml",
-        3017,
+        3065,
     ),
     (
         "models/reports/convex-backend-237-clerk-signin-fixed.toml",
@@ -73,15 +73,15 @@ const PINS: &[(&str, usize)] = &[
     ),
     (
         "models/reports/convex-backend-259-authkit-expiry-stuck.toml",
-        1167,
+        942,
     ),
     (
         "models/reports/convex-backend-523-workos-transient-null-fixed.toml",
-        7307,
+        4870,
     ),
     (
         "models/reports/convex-backend-523-workos-transient-null.toml",
-        3633,
+        2679,
     ),
     (
         "models/reports/convex-js-156-clerk-session-replaced-fixed.toml",
@@ -119,7 +119,7 @@ const PINS: &[(&str, usize)] = &[
     ("models/reports/discord-signout-unauthenticated.toml", 757),
     (
         "models/reports/templates-253-authkit-refocus-flash.toml",
-        1167,
+        942,
     ),
     (
         "models/reports/worldmonitor-3746-provider-gated-shell-fixed.toml",

@@ -90,3 +90,14 @@ query = "q:list"
         authrace::present::text::report(&r)
     );
 }
+
+/// No scenario reaches a point where the real client throws
+/// (`model::Anomaly`): the model explores past every step it can take.
+#[test]
+fn no_model_reaches_an_anomaly() {
+    for f in crate::common::model_files() {
+        let s = authrace::scenario::Scenario::load(&f).unwrap();
+        let r = crate::common::run(&s);
+        assert!(r.anomalies.is_empty(), "{}: {:?}", f.display(), r.anomalies);
+    }
+}

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod conformance;
 mod docs;
+mod fidelity;
 mod fuzz;
 mod keys;
 mod perf;

@@ -66,6 +66,11 @@ pub enum Step {
     ServerExpire {
         conn: ConnId,
     },
+    /// Time: the token of `conn`'s identity expires; the server finds out
+    /// lazily.
+    Expire {
+        conn: ConnId,
+    },
     ClientReceive {
         conn: ConnId,
     },
@@ -364,6 +369,13 @@ impl Driver {
                     return Err("no identity to expire".to_string());
                 }
                 self.state.server_expires(&ctx, *conn, &mut fx);
+            }
+            Step::Expire { conn } => {
+                let c = self.state.conn(*conn).ok_or("no such connection")?;
+                if c.server.closed || c.server.identity.is_none() {
+                    return Err("no identity to expire".to_string());
+                }
+                self.state.token_expires(&ctx, *conn, &mut fx);
             }
             Step::ClientReceive { conn } => {
                 let c = self.state.conn(*conn).ok_or("no such connection")?;
@@ -885,7 +897,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
                 conn: *conn,
                 reject: *reject,
             }),
-            Action::ServerExpires { conn } => steps.push(Step::ServerExpire { conn: *conn }),
+            Action::TokenExpires { conn } => steps.push(Step::Expire { conn: *conn }),
             Action::NetworkDrops { conn } => steps.push(Step::Drop { conn: *conn }),
             Action::ServerWebhook { user } => steps.push(Step::Webhook {
                 user: user_name(*user).to_string(),

@@ -895,24 +895,20 @@ impl State {
     /// `refetchToken` after its fetch.
     fn refetch_continues(&mut self, token: Option<Token>, ctx: &Ctx, fx: &mut Fx) {
         if self.client.auth_state == AuthState::NoAuth {
-            // `this.authState.config` of noAuth is undefined.
-            match token {
-                Some(t) if self.client.auth != Some(t) => {
-                    self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
-                    return;
-                }
-                Some(_) => {
-                    self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
-                    return;
-                }
-                None => {
-                    if self.client.auth.is_some() {
-                        self.client_clear_auth(ctx, fx);
-                    }
-                    self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
-                    return;
-                }
+            // `this.authState.config` of noAuth is undefined: the null
+            // branch reads `.onAuthChange` of it and throws after its
+            // clearAuth(); the token branches go on with `config:
+            // undefined`, which throws at the next confirmation or setAuth.
+            if token.is_none() && self.client.auth.is_some() {
+                self.client_clear_auth(ctx, fx);
             }
+            let a = if token.is_none() {
+                Anomaly::ConfigReadInNoAuth
+            } else {
+                Anomaly::ConfigLost
+            };
+            self.anomaly(a, fx);
+            return;
         }
         match token {
             Some(t) if self.client.auth != Some(t) => {
@@ -1119,7 +1115,18 @@ impl State {
     /// `tryToReauthenticate` after its forced fetch.
     fn reauth_continues(&mut self, token: Option<Token>, ctx: &Ctx, fx: &mut Fx) {
         if self.client.auth_state == AuthState::NoAuth {
-            self.anomaly(Anomaly::ConfigReadInNoAuth, fx);
+            // A new token: authenticate, then a fresh-token state with
+            // `config: undefined`; null or the same token: read
+            // `.onAuthChange` of undefined and throw.
+            let new_token = token.is_some_and(|t| self.client.auth != Some(t));
+            self.anomaly(
+                if new_token {
+                    Anomaly::ConfigLost
+                } else {
+                    Anomaly::ConfigReadInNoAuth
+                },
+                fx,
+            );
             return;
         }
         match token {

@@ -46,7 +46,7 @@ pub fn action_title(ctx: &Ctx, action: &Action) -> String {
         Action::ServerReceives { conn, reject: true } => {
             format!("Client -> Server: next frame on conn {conn}, token rejected")
         }
-        Action::ServerExpires { conn } => format!("Server: token on conn {conn} expires"),
+        Action::TokenExpires { conn } => format!("Time: the token on conn {conn} expires"),
         Action::NetworkDrops { conn } => format!("Network: conn {conn} drops"),
         Action::ServerWebhook { user } => {
             format!("Server: webhook inserts {}'s users row", user_name(*user))

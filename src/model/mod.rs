@@ -283,16 +283,24 @@ pub struct State {
 /// not follow further. Reported, never hidden.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Anomaly {
-    /// A token fetch resolved while `AuthenticationManager.authState` was
-    /// `noAuth`, and the continuation reads `this.authState.config`.
+    /// A token fetch that yielded null resolved while
+    /// `AuthenticationManager.authState` was `noAuth`: the continuation reads
+    /// `this.authState.config.onAuthChange` and throws.
     ConfigReadInNoAuth,
+    /// A token fetch that yielded a token resolved in `noAuth`: the manager
+    /// goes on with `config: undefined`, so its next confirmation, `setAuth`
+    /// or `stop()` throws and the client is wedged.
+    ConfigLost,
 }
 
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Anomaly::ConfigReadInNoAuth => f.write_str(
-                "a token fetch resolved while the AuthenticationManager was in noAuth; convex@1.48.0 then reads `this.authState.config` of noAuth (TypeError)",
+                "a token fetch resolved null while the AuthenticationManager was in noAuth; convex@1.48.0 then reads `this.authState.config.onAuthChange` of noAuth (TypeError)",
+            ),
+            Anomaly::ConfigLost => f.write_str(
+                "a token fetch resolved with a token while the AuthenticationManager was in noAuth; convex@1.48.0 goes on with `config: undefined`, and its next confirmation, setAuth or stop() throws (TypeError)",
             ),
         }
     }
@@ -338,8 +346,11 @@ pub enum Action {
     /// The server handles the next frame on `conn`; `reject`: it rejects the
     /// token presented (fault budget `reject_tokens`).
     ServerReceives { conn: ConnId, reject: bool },
-    /// The server finds the identity's token expired (fault budget `expiries`).
-    ServerExpires { conn: ConnId },
+    /// Time passes: the token of `conn`'s identity (and every token issued
+    /// before it) expires (fault budget `expiries`). Nothing is sent: the
+    /// server finds out when it next builds an update for that connection or
+    /// runs a mutation on it.
+    TokenExpires { conn: ConnId },
     /// The socket breaks; everything in flight is lost (fault budget `socket_drops`).
     NetworkDrops { conn: ConnId },
     /// The auth provider's webhook reaches the server and inserts `user`'s
@@ -358,7 +369,7 @@ impl Action {
                 transient_null: true,
                 ..
             } | Action::ServerReceives { reject: true, .. }
-                | Action::ServerExpires { .. }
+                | Action::TokenExpires { .. }
                 | Action::NetworkDrops { .. }
         )
     }
@@ -447,7 +458,7 @@ impl AuthModel {
             Action::ClientCloseCompletes { conn } => s.close_completes(ctx, conn, fx),
             Action::ClientRefetchTimer => s.refetch_timer(ctx, fx),
             Action::ServerReceives { conn, reject } => s.server_receives(ctx, conn, reject, fx),
-            Action::ServerExpires { conn } => s.server_expires(ctx, conn, fx),
+            Action::TokenExpires { conn } => s.token_expires(ctx, conn, fx),
             Action::NetworkDrops { conn } => s.network_drops(ctx, conn, fx),
             Action::ServerWebhook { user } => s.server_webhook(ctx, user, fx),
         };

@@ -127,7 +127,7 @@ impl State {
             if self.budgets.expiries > 0
                 && c.server.identity.is_some_and(|t| self.token_valid_now(t))
             {
-                actions.push(Action::ServerExpires { conn: c.id });
+                actions.push(Action::TokenExpires { conn: c.id });
             }
         }
         if self.budgets.socket_drops > 0 {
@@ -392,6 +392,11 @@ impl State {
                 self.send_transition(ci, v, v + 1, results, fx);
             }
             ClientFrame::ModifyQuerySet { base, new, mods } => {
+                // The update it schedules revalidates the identity first.
+                if self.identity_expired(ci) {
+                    self.expiry_found(ci, fx);
+                    return true;
+                }
                 let qv = self.net[ci].server.query_set_version;
                 if base != qv {
                     fx.note(Actor::Server, Actor::Server, || {
@@ -432,6 +437,11 @@ impl State {
     /// success (convex-backend `application_function_runner`
     /// `check_mutation_status` / `write_mutation_status`).
     fn server_mutation(&mut self, ctx: &Ctx, ci: usize, request: u8, stamp: UserSet, fx: &mut Fx) {
+        // `Mutation`: `revalidate_identity()` before anything else.
+        if self.identity_expired(ci) {
+            self.expiry_found(ci, fx);
+            return;
+        }
         let conn = self.net[ci].id;
         let identity = self.net[ci].server.identity;
         let store = crate::model::USERS_STORE;
@@ -540,6 +550,18 @@ impl State {
             if self.net[ci].server.closed || !self.net[ci].opened {
                 continue;
             }
+            // An invalidated subscription (or the mutation's own connection)
+            // schedules an update, which revalidates the identity first.
+            let invalidated = Some(ci) == mutating
+                || self.net[ci]
+                    .server
+                    .subs
+                    .iter()
+                    .any(|(_, f, _)| ctx.functions[*f as usize].reads_users);
+            if invalidated && self.identity_expired(ci) {
+                self.expiry_found(ci, fx);
+                continue;
+            }
             let results = self.rerun(
                 ctx,
                 ci,
@@ -568,9 +590,10 @@ impl State {
         true
     }
 
-    /// Fault: building a Transition, the server finds the token expired.
-    pub(crate) fn server_expires(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
-        self.budgets.expiries -= 1;
+    /// Fault (time): the token of `conn`'s identity expires, with every
+    /// token issued before it. The server sends nothing yet.
+    pub(crate) fn token_expires(&mut self, _ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+        self.budgets.expiries = self.budgets.expiries.saturating_sub(1);
         let ci = self.conn_idx(conn);
         let t = self.net[ci]
             .server
@@ -578,10 +601,35 @@ impl State {
             .expect("expiry needs an identity");
         self.expired_upto = Some(self.expired_upto.map_or(t.seq, |e| e.max(t.seq)));
         fx.note(Actor::Server, Actor::Server, || {
-            format!("finds {t} expired (and every token issued before it)")
+            format!("{t} expires (and every token issued before it)")
+        });
+        true
+    }
+
+    /// The expiry and its discovery in one step (the conformance harness's
+    /// eager `serverExpire`).
+    pub(crate) fn server_expires(&mut self, ctx: &Ctx, conn: ConnId, fx: &mut Fx) -> bool {
+        self.token_expires(ctx, conn, fx);
+        let ci = self.conn_idx(conn);
+        self.expiry_found(ci, fx);
+        true
+    }
+
+    /// Whether connection `ci`'s identity has expired.
+    fn identity_expired(&self, ci: usize) -> bool {
+        self.net[ci]
+            .server
+            .identity
+            .is_some_and(|t| !self.token_valid_now(t))
+    }
+
+    /// `revalidate_identity` fails: AuthError{authUpdateAttempted:false},
+    /// then close (convex-backend `SyncState::identity`, "TokenExpired").
+    fn expiry_found(&mut self, ci: usize, fx: &mut Fx) {
+        fx.note(Actor::Server, Actor::Server, || {
+            "finds the identity's token expired".to_string()
         });
         self.auth_error_and_close(ci, false, fx);
-        true
     }
 
     /// Fault: the socket breaks; everything in flight on it is lost.

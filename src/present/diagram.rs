@@ -292,7 +292,7 @@ pub fn step_label(s: &State, a: &Action) -> String {
                 format!("server gets {name}")
             }
         }
-        Action::ServerExpires { .. } => "token expires (fault)".to_string(),
+        Action::TokenExpires { .. } => "token expires (fault)".to_string(),
         Action::NetworkDrops { .. } => "socket drop (fault)".to_string(),
     }
 }

@@ -1,0 +1,176 @@
+//! Fidelity II: what the model does that a verdict alone would not show,
+//! checked over every reachable transition of small scenarios.
+
+use std::collections::{HashSet, VecDeque};
+
+use authrace::model::client::Via;
+use authrace::model::msg::ServerFrame;
+use authrace::model::{Action, AuthModel, Fx, MutationOutcome, Obs, State};
+use stateright::Model;
+
+use crate::common::parse;
+
+/// Every reachable transition `(state, action, next, observations)`, each
+/// state once (canonical states, as the checker stores them).
+fn transitions(text: &str, mut visit: impl FnMut(&State, Action, &State, &[Obs])) -> usize {
+    let model = AuthModel::new(&parse(text));
+    let mut seen = HashSet::new();
+    let mut queue = VecDeque::new();
+    for s in model.init_states() {
+        seen.insert(s.clone());
+        queue.push_back(s);
+    }
+    let mut actions = Vec::new();
+    while let Some(s) = queue.pop_front() {
+        actions.clear();
+        model.actions(&s, &mut actions);
+        for &a in &actions {
+            let mut fx = Fx::observing();
+            let Some(next) = model.step(&s, a, &mut fx) else {
+                continue;
+            };
+            visit(&s, a, &next, &fx.obs.unwrap_or_default());
+            let canonical = model.next_state(&s, a).expect("the same step");
+            if seen.insert(canonical.clone()) {
+                queue.push_back(canonical);
+            }
+        }
+    }
+    seen.len()
+}
+
+const QUERY: &str = r#"
+[[function]]
+name = "q:f"
+auth = "required"
+[[component]]
+name = "C"
+query = "q:f"
+gate = "convex-auth"
+"#;
+
+/// Expiry is found lazily: the moment a token expires the server sends
+/// nothing; an AuthError for an expired identity follows only a
+/// ModifyQuerySet, a mutation or a users-table change on that connection.
+#[test]
+fn expiry_is_found_lazily() {
+    let text = format!(
+        "name = \"x\"\n[provider]\nat_load = \"signed-in\"\nsign_out = true\n[app]\nstore_user = true\n[faults]\nexpiries = 1\nsocket_drops = 1\n{QUERY}"
+    );
+    let (mut expiries, mut found) = (0, 0);
+    transitions(&text, |s, a, next, obs| {
+        let sent_auth_error = obs.iter().any(|o| {
+            matches!(
+                o,
+                Obs::ServerSend(
+                    _,
+                    ServerFrame::AuthError {
+                        update_attempted: false,
+                        ..
+                    }
+                )
+            )
+        });
+        match a {
+            Action::TokenExpires { .. } => {
+                expiries += 1;
+                assert!(!sent_auth_error, "expiry itself sends nothing");
+                assert_eq!(
+                    s.net.iter().map(|c| c.down.len()).collect::<Vec<_>>(),
+                    next.net.iter().map(|c| c.down.len()).collect::<Vec<_>>()
+                );
+            }
+            Action::ServerReceives { .. } | Action::ServerWebhook { .. } => {
+                found += sent_auth_error as usize
+            }
+            _ => assert!(!sent_auth_error, "{a:?} sent an expiry AuthError"),
+        }
+    });
+    assert!(
+        expiries > 0 && found > 0,
+        "{expiries} expiries, {found} found"
+    );
+}
+
+/// A re-sent committed `users.store` is answered from the server's record,
+/// and never runs twice on connections that sent a Connect.
+#[test]
+fn committed_mutations_are_not_run_again() {
+    let text = format!(
+        "name = \"x\"\n[provider]\nat_load = \"signed-in\"\nsign_out = true\n[app]\nstore_user = true\n[faults]\nsocket_drops = 1\nrefreshes = 0\n{QUERY}"
+    );
+    let mut stored = 0;
+    transitions(&text, |s, _, _, obs| {
+        for o in obs {
+            if let Obs::ServerMutation { outcome, conn, .. } = o {
+                let connected = s
+                    .net
+                    .iter()
+                    .find(|c| c.id == *conn)
+                    .is_some_and(|c| c.server.session);
+                let committed_before = !s.server.committed.is_empty();
+                match outcome {
+                    MutationOutcome::Stored => {
+                        stored += 1;
+                        assert!(connected && committed_before)
+                    }
+                    _ => assert!(
+                        !(connected && committed_before),
+                        "a committed request ran again: {outcome:?}"
+                    ),
+                }
+            }
+        }
+    });
+    assert!(stored > 0, "a re-sent committed mutation is reachable");
+}
+
+/// Tokens a provider holds in memory settle in the calling task: no
+/// reachable state has a memory answer waiting for its continuation.
+#[test]
+fn tokens_in_memory_resolve_in_the_calling_task() {
+    for kind in ["clerk", "convex-auth", "authkit"] {
+        let text = format!(
+            "name = \"x\"\n[provider]\nkind = \"{kind}\"\nat_load = \"signed-in\"\nsign_out = true\n[faults]\nsocket_drops = 1\n{QUERY}"
+        );
+        let mut memory_answers = 0;
+        transitions(&text, |_, _, next, obs| {
+            assert!(
+                next.client.fetches.iter().all(|f| f.via != Via::Memory),
+                "{kind}: a memory answer outlived its task"
+            );
+            memory_answers += obs
+                .iter()
+                .filter(|o| matches!(o, Obs::TokenRequest { .. }))
+                .count();
+        });
+        assert!(memory_answers > 0);
+    }
+}
+
+/// Better Auth's `pendingTokenRef` is shared across fetcher generations: a
+/// switch from A to B can hand B's first fetch the request sent with A's
+/// cookie (which then answers null: A's session ended).
+#[test]
+fn better_auth_shares_a_request_across_users() {
+    let text = format!(
+        "name = \"x\"\n[provider]\nkind = \"better-auth\"\nat_load = \"signed-in\"\nswitch_user = true\n{QUERY}"
+    );
+    let mut shared_across_users = false;
+    transitions(&text, |_, _, next, _| {
+        let Some(b) = next.provider.session.user() else {
+            return;
+        };
+        for f in &next.client.fetches {
+            if let Via::Network {
+                cookie: Some(u), ..
+            } = f.via
+                && u != b
+                && f.current
+            {
+                shared_across_users = true;
+            }
+        }
+    });
+    assert!(shared_across_users);
+}
