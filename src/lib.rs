@@ -66,28 +66,40 @@
 //!
 //! ## Limitations
 //!
-//! The model abstracts time, backoff and React scheduling; it models one
-//! browser tab, one client and one provider session; each user action
-//! happens at most once per run and faults are bounded by their budgets.
-//! `docs/model.md` lists every abstraction and omission and why each is
-//! sound or what it misses; `docs/conformance.md` what was checked against
-//! the real client. In short:
+//! The model abstracts durations, backoff and React's rendering internals;
+//! it models one browser tab, one client and one provider session; each user
+//! action happens at most once per run and faults are bounded by their
+//! budgets. `docs/model.md` lists every abstraction and omission and why
+//! each is sound or what it misses; `docs/conformance.md` what was checked
+//! against the real client. In short:
 //!
 //! * Timers (token refetch, reconnect backoff) fire "at some point": order
-//!   is explored, durations are not. Scheduled refetches are a fault budget.
-//! * A React commit and its passive effects are one atomic step. An update
-//!   from a client callback is committed in a later step; a provider change
-//!   is committed in the same step when the provider publishes it through
-//!   `useSyncExternalStore` (`[provider] sync_render`, Better Auth's default).
-//! * The server answers each client frame with its own Transition; the real
-//!   server may batch frames that arrive together (a behaviour the model
-//!   contains as two consecutive steps), and finds expiry lazily.
-//! * Timestamps, journals, pagination, actions and optimistic updates are
-//!   not modelled; query-set versions are.
+//!   is explored, durations are not. The refetch timer is time, not a fault:
+//!   it fires whenever armed (`[faults] refreshes` only bounds it), and a
+//!   session that refreshes forever stays finite because tokens are kept as
+//!   ranks and version clocks are shifted (`model::canon`).
+//! * React 19's tasks: a default-priority commit and its passive effects
+//!   are separate steps; a `useSyncExternalStore` provider change
+//!   (`[provider] sync_render`) renders, commits and runs its effects in the
+//!   provider's step; state set in effects renders later. Suspense,
+//!   transitions and StrictMode are not modelled.
+//! * A token the provider holds in memory resolves in the calling step; a
+//!   request to the provider's backend carries the session cookie of its
+//!   moment and is answered later (shared in flight as Better Auth, Clerk
+//!   and AuthKit share it). A `custom` provider answers every call later,
+//!   from its state then.
+//! * A sign-out reaches the provider's backend before its hook (Better Auth,
+//!   Clerk, Convex Auth; `[provider] sign_out_window`).
+//! * The server builds one Transition per client frame in the step that
+//!   handles it (no batching; AuthError bases never lag: a known gap with
+//!   an ignored test), dedupes committed mutations and finds token expiry
+//!   lazily. Timestamps, journals, pagination, actions and optimistic
+//!   updates are not modelled.
 //! * A component whose query fails keeps its subscription (as under an error
 //!   boundary that retries); the real `useQuery` throws during render.
-//! * Concurrent token requests are answered independently: in-flight
-//!   request sharing (Better Auth's `pendingTokenRef`) is not modelled.
+//! * Liveness verdicts are recoverability (from every signed-in state the
+//!   goal is reachable without faults or user actions); whether it is also
+//!   inevitable under weak fairness is reported beside them.
 //! * A counterexample is shortest with BFS (the default), on any number of
 //!   threads: it is read off the breadth-first liveness graph. With DFS it is
 //!   the checker's path, cut at the first violating state.

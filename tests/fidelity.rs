@@ -174,3 +174,58 @@ fn better_auth_shares_a_request_across_users() {
     });
     assert!(shared_across_users);
 }
+
+/// A transient failure hits only a request that goes to the provider's
+/// backend, forced or not: `forced_refresh = "stale"` answers from memory
+/// and cannot fail, `forced_refresh = "new"` can.
+#[test]
+fn transient_failures_hit_only_backend_requests() {
+    for (forced, forced_can_fail) in [("stale", false), ("new", true)] {
+        let text = format!(
+            "name = \"x\"\n[provider]\nkind = \"clerk\"\nat_load = \"signed-in\"\nforced_refresh = \"{forced}\"\n[faults]\ntransient_null = 1\n{QUERY}"
+        );
+        let mut forced_failures = 0;
+        transitions(&text, |s, a, _, _| {
+            if let Action::ProviderAnswers {
+                fetch,
+                transient_null: true,
+            } = a
+            {
+                let f = s.client.fetches[fetch as usize];
+                assert!(matches!(f.via, Via::Network { .. }), "{f:?}");
+                forced_failures += f.forced as usize;
+            }
+        });
+        assert_eq!(
+            forced_failures > 0,
+            forced_can_fail,
+            "forced_refresh = {forced}"
+        );
+    }
+}
+
+/// Known gap (docs/model.md, "Server updates"): the real sync worker accepts
+/// an `Authenticate` before the Transition for it is built, so an AuthError
+/// for a following frame can carry an older base version, which the client
+/// ignores (`baseVersion + 1 < identityVersion`) before the close makes it
+/// reconnect. The model builds each Transition in the step that accepts the
+/// frame, so its AuthError base is always the last accepted version.
+#[test]
+#[ignore = "the model's server builds each Transition at once: AuthError bases never lag"]
+fn auth_error_base_can_lag_the_accepted_identity() {
+    let text = format!(
+        "name = \"x\"\n[provider]\nkind = \"better-auth\"\nssr_token = true\nat_load = \"signed-in\"\nnew_fetcher = true\n[faults]\nreject_tokens = 1\n{QUERY}"
+    );
+    let mut lagging = false;
+    transitions(&text, |_, _, next, obs| {
+        for o in obs {
+            if let Obs::ServerSend(conn, ServerFrame::AuthError { base, .. }) = o
+                && let Some(c) = next.net.iter().find(|c| c.id == *conn)
+                && *base < c.server.version
+            {
+                lagging = true;
+            }
+        }
+    });
+    assert!(lagging);
+}

@@ -115,7 +115,7 @@ pub enum Answer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Via {
     /// From memory: settled before the calling task ends; the continuation
-    /// runs at the end of the calling step ([`State::run_microtasks`]).
+    /// runs at the end of the calling step (`State::run_microtasks`).
     Memory,
     /// A request to the provider's backend, named `req` (calls that joined
     /// it share it), sent with the session cookie of `cookie`.
