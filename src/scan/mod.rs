@@ -11,7 +11,7 @@
 //! | server functions and their auth class | [`server`] (rules: [`auth`]) |
 //! | client setup: provider, client options, users rows | [`client`] |
 //! | call sites, the render graph and gates | [`sites`] (rules: [`gates`]) |
-//! | scenarios per equivalence class and trigger, checked | [`derive`] |
+//! | scenarios per equivalence class and trigger, checked | [`mod@derive`] |
 //! | text, JSON and SARIF | [`report`] |
 //!
 //! Soundness first: a gate is reported only when the code proves it; what
