@@ -702,3 +702,60 @@ pub fn explain(model: &AuthModel, s: &State, p: PropertyId, quiescent: bool) -> 
         why.join("; ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A graph of premise states 0 and 1 and a goal state 2, with progress
+    /// edges `edges`; state 0 is the initial one.
+    fn graph(edges: &[(u32, u32, Action)]) -> (StateGraph, Vec<bool>) {
+        let mut g = StateGraph {
+            graph: DiGraph::default(),
+            pending: Vec::new(),
+            pending_edges: 0,
+            facts: vec![
+                fact::PREMISE,
+                fact::PREMISE,
+                fact::PREMISE | fact::AUTH_GOAL,
+            ],
+            states: Vec::new(),
+            parent: vec![None, Some((0, edges[0].2)), Some((0, edges[0].2))],
+            depth: vec![0, 1, 1],
+            anomalies: Default::default(),
+            complete: true,
+            stopped_by: None,
+            edges: edges.len(),
+            compact: true,
+        };
+        for &(a, b, w) in edges {
+            g.push_edge(a, b, w);
+        }
+        g.seal();
+        let goal = g.facts.iter().map(|f| f & fact::AUTH_GOAL != 0).collect();
+        (g, goal)
+    }
+
+    const A: Action = Action::Commit;
+    const B: Action = Action::Effects;
+    const C: Action = Action::ClientReconnects;
+
+    /// 0 -> 1 -> 0 cycles; the way out (0 -> 2) is not enabled in 1, so a
+    /// weakly fair run may cycle forever: not inevitable.
+    #[test]
+    fn a_fair_cycle_avoiding_the_goal_is_found() {
+        let (g, goal) = graph(&[(0, 1, A), (1, 0, B), (0, 2, C)]);
+        assert!(g.can_reach(&goal).iter().all(|&r| r), "recoverable");
+        let (path, prefix) = g.fair_cycle_avoiding(&goal).expect("a fair cycle");
+        assert_eq!(prefix, 0);
+        assert_eq!(path, vec![A, B]);
+    }
+
+    /// The way out is enabled in every state of the cycle and never taken
+    /// in it: a weakly fair run must take it, so the goal is inevitable.
+    #[test]
+    fn an_unfair_cycle_is_not_a_counterexample() {
+        let (g, goal) = graph(&[(0, 1, A), (1, 0, B), (0, 2, C), (1, 2, C)]);
+        assert_eq!(g.fair_cycle_avoiding(&goal), None);
+    }
+}
