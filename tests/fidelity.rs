@@ -229,3 +229,47 @@ fn auth_error_base_can_lag_the_accepted_identity() {
     });
     assert!(lagging);
 }
+
+/// Each `stop()` waits for its own socket's close: two reauthentications can
+/// wait on two sockets at once, each released by its own close.
+#[test]
+fn each_stop_awaits_its_own_socket() {
+    let text = format!(
+        "name = \"x\"\n[provider]\nat_load = \"signed-in\"\n[faults]\nrefreshes = 1\nexpiries = 1\nreject_tokens = 1\n{QUERY}"
+    );
+    let mut two_waiting = false;
+    transitions(&text, |_, _, next, _| {
+        let waiting = next.client.closing.iter().filter(|(_, w)| *w > 0).count();
+        two_waiting |= waiting >= 2;
+    });
+    assert!(two_waiting, "two reauthentications wait on two sockets");
+}
+
+/// The docs' `useStoreUserEffect` depends on `user?.id`: when the provider's
+/// user changes while `isAuthenticated` stays true, `users.store` runs again.
+#[test]
+fn the_store_effect_reruns_when_the_user_changes() {
+    let text = format!(
+        "name = \"x\"\n[provider]\nkind = \"clerk\"\nat_load = \"signed-in\"\nswitch_user = true\n[app]\nstore_user = true\n[faults]\nrefreshes = 0\n{QUERY}"
+    );
+    let mut rerun = false;
+    transitions(&text, |s, a, next, obs| {
+        if a != Action::Effects {
+            return;
+        }
+        let (Some(prev), Some(now)) = (s.app.effects.and_then(|e| e.prev), next.app.committed)
+        else {
+            return;
+        };
+        if prev.is_authenticated
+            && now.is_authenticated
+            && prev.session.user() != now.session.user()
+            && obs
+                .iter()
+                .any(|o| matches!(o, Obs::Call(authrace::model::Call::StoreUser)))
+        {
+            rerun = true;
+        }
+    });
+    assert!(rerun);
+}
