@@ -550,6 +550,7 @@ pub fn obs_json(ctx: &Ctx, o: &Obs, react: bool) -> Option<Value> {
         Obs::Call(Call::StoreUser) => return None,
         Obs::ClientCreated if react => json!({"type": "clientCreated"}),
         Obs::ClientCreated => return None,
+        Obs::TokenResolved { .. } => return None,
         Obs::ConvexAuth {
             loading,
             authenticated,
@@ -908,6 +909,23 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
             | Action::ProviderSignOut { .. }
             | Action::ProviderSignOutSeen
             | Action::ProviderAnswers { .. } => {}
+        }
+        // Tokens held in memory resolve at the end of the task that asked
+        // for them: the schedule answers them right after that step.
+        for o in &obs {
+            if let Obs::TokenResolved { request, answer } = o
+                && !matches!(a, Action::ClientTokenResolves { fetch }
+                    if before.client.fetches[*fetch as usize].request.0 == *request)
+            {
+                steps.push(Step::AnswerToken {
+                    request: *request,
+                    token: match answer {
+                        Answer::Token(Some(t)) => Some(label(*t)),
+                        Answer::Token(None) => None,
+                        Answer::Threw => Some("throw".to_string()),
+                    },
+                });
+            }
         }
         s = next;
     }

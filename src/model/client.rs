@@ -835,7 +835,12 @@ impl State {
     /// The continuation of the `await fetchToken(...)` of fetch `i`.
     pub(crate) fn token_resolves(&mut self, ctx: &Ctx, i: usize, fx: &mut Fx) -> bool {
         let f = self.client.fetches.remove(i);
-        let token = match f.answer.expect("only answered fetches resolve") {
+        let answer = f.answer.expect("only answered fetches resolve");
+        fx.obs(|| Obs::TokenResolved {
+            request: f.request.0,
+            answer,
+        });
+        let token = match answer {
             Answer::Token(t) => t,
             Answer::Threw => {
                 // `await fetchToken(...)` rethrows: the async function (and

@@ -577,6 +577,13 @@ pub enum Obs {
     /// A component instance mounted / unmounted (layout phase of a commit).
     Mount(u8),
     Unmount(u8),
+    /// The continuation of token request `request` ran with `answer`
+    /// (whichever step ran it: a delivery from the provider, or the end of
+    /// the task that asked for a token held in memory).
+    TokenResolved {
+        request: u16,
+        answer: client::Answer,
+    },
 }
 
 /// What the server did with a `users:store` request.

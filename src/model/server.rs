@@ -392,11 +392,9 @@ impl State {
                 self.send_transition(ci, v, v + 1, results, fx);
             }
             ClientFrame::ModifyQuerySet { base, new, mods } => {
-                // The update it schedules revalidates the identity first.
-                if self.identity_expired(ci) {
-                    self.expiry_found(ci, fx);
-                    return true;
-                }
+                // The base version is checked on receipt (`SyncState::
+                // modify_query_set`), before the update it schedules
+                // revalidates the identity.
                 let qv = self.net[ci].server.query_set_version;
                 if base != qv {
                     fx.note(Actor::Server, Actor::Server, || {
@@ -404,6 +402,10 @@ impl State {
                     });
                     self.server_send(ci, ServerFrame::FatalError, fx);
                     self.server_close(ci, fx);
+                    return true;
+                }
+                if self.identity_expired(ci) {
+                    self.expiry_found(ci, fx);
                     return true;
                 }
                 self.net[ci].server.query_set_version = new;
@@ -511,7 +513,7 @@ impl State {
                     },
                     fx,
                 );
-                self.users_table_changed(ctx, Some(ci), stamp, fx);
+                self.users_table_changed(ctx, Some(ci), new_row, stamp, fx);
             }
             None => {
                 fx.obs(|| Obs::ServerMutation {
@@ -535,14 +537,17 @@ impl State {
         }
     }
 
-    /// A commit to `users` re-runs the subscriptions that read it, on every
-    /// connection the server still serves; a connection gets a Transition
-    /// when a result changed, and the mutating one always does: its
-    /// timestamp advances past the commit, which resolves the mutation.
+    /// A commit re-runs the subscriptions that read what it wrote (`wrote`:
+    /// it changed `users`), on every connection the server still serves; a
+    /// connection gets a Transition when a result changed, and the mutating
+    /// one always does: its timestamp advances past the commit, which
+    /// resolves the mutation. A commit that wrote nothing invalidates no
+    /// subscription (the read-set intersection is empty).
     fn users_table_changed(
         &mut self,
         ctx: &Ctx,
         mutating: Option<usize>,
+        wrote: bool,
         stamp: UserSet,
         fx: &mut Fx,
     ) {
@@ -550,25 +555,32 @@ impl State {
             if self.net[ci].server.closed || !self.net[ci].opened {
                 continue;
             }
-            // An invalidated subscription (or the mutation's own connection)
-            // schedules an update, which revalidates the identity first.
-            let invalidated = Some(ci) == mutating
-                || self.net[ci]
+            let reads_users = wrote
+                && self.net[ci]
                     .server
                     .subs
                     .iter()
                     .any(|(_, f, _)| ctx.functions[*f as usize].reads_users);
-            if invalidated && self.identity_expired(ci) {
+            if !reads_users && Some(ci) != mutating {
+                continue;
+            }
+            // An invalidated subscription (or the mutation's own connection)
+            // schedules an update, which revalidates the identity first.
+            if self.identity_expired(ci) {
                 self.expiry_found(ci, fx);
                 continue;
             }
-            let results = self.rerun(
-                ctx,
-                ci,
-                stamp,
-                |ctx, f| ctx.functions[f as usize].reads_users,
-                fx,
-            );
+            let results = if reads_users {
+                self.rerun(
+                    ctx,
+                    ci,
+                    stamp,
+                    |ctx, f| ctx.functions[f as usize].reads_users,
+                    fx,
+                )
+            } else {
+                Small::new()
+            };
             if !results.is_empty() || Some(ci) == mutating {
                 let v = self.net[ci].server.version;
                 self.send_transition(ci, v, v, results, fx);
@@ -586,7 +598,7 @@ impl State {
                 user_name(user)
             )
         });
-        self.users_table_changed(ctx, None, 0, fx);
+        self.users_table_changed(ctx, None, true, 0, fx);
         true
     }
 

@@ -265,6 +265,14 @@ export class Run {
         conn.up = [];
         return null;
       }
+      case "expire": {
+        const conn = this.network.conn(s.conn);
+        if (conn === undefined) return "no such connection";
+        if (!conn.opened || conn.server.closed) return "server does not serve this connection";
+        if (conn.server.identity === null) return "no identity on this connection";
+        this.server.tokenExpires(conn.server);
+        return null;
+      }
       case "clientReceive":
         return this.network.clientReceive(s.conn);
       case "closeComplete":

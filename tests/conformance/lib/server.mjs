@@ -38,6 +38,9 @@ export class ServerConn {
     this.subs = new Map();
     /** The server closed this connection and reads no more frames. */
     this.closed = false;
+    /** A Connect arrived: the connection knows the client's session id
+     * (mutations on it are deduplicated by request id). */
+    this.session = false;
   }
 }
 
@@ -72,6 +75,20 @@ export class FakeServer {
     /** Tokens with an issue number <= expiredUpTo are expired (model: Token.seq). */
     this.expiredUpTo = options.expiredUpTo ?? -1;
     this.expiredTokens = new Set(options.expiredTokens ?? []);
+    /** Request ids of this client's mutations that committed (convex-backend
+     * `check_mutation_status` / `write_mutation_status`: keyed by session id
+     * and request id; the harness has one client, hence one session). */
+    this.committed = new Set();
+  }
+
+  /** Whether the identity on `conn` has expired (`revalidate_identity`). */
+  identityExpired(conn) {
+    return conn.identity !== null && this.isExpired(conn.identity);
+  }
+
+  /** `revalidate_identity` fails: AuthError{authUpdateAttempted:false}, close. */
+  expiryFound(conn) {
+    this.authErrorAndClose(conn, false, "Token expired");
   }
 
   isExpired(label) {
@@ -213,6 +230,8 @@ export class FakeServer {
   receive(conn, msg, { reject }) {
     switch (msg.type) {
       case "Connect":
+        conn.session = true;
+        return;
       case "Event":
         return;
       case "Authenticate": {
@@ -246,6 +265,11 @@ export class FakeServer {
         return;
       }
       case "ModifyQuerySet": {
+        // The update it schedules revalidates the identity first.
+        if (this.identityExpired(conn)) {
+          this.expiryFound(conn);
+          return;
+        }
         if (msg.baseVersion !== conn.querySetVersion) {
           this.fatalErrorAndClose(
             conn,
@@ -288,6 +312,11 @@ export class FakeServer {
   }
 
   mutation(conn, msg) {
+    // `Mutation`: `revalidate_identity()` before anything else.
+    if (this.identityExpired(conn)) {
+      this.expiryFound(conn);
+      return;
+    }
     const identity = conn.identity;
     const user = identity === null ? null : parseLabel(identity).user;
     const summary = (success) => ({
@@ -296,6 +325,30 @@ export class FakeServer {
       udfPath: msg.udfPath,
       success,
     });
+    if (conn.session && this.committed.has(msg.requestId)) {
+      // `_retry_mutation`: a request that committed before returns its stored
+      // result and runs nothing; the update that follows every mutation moves
+      // the connection past the commit.
+      this.emit({ type: "serverMutation", conn: conn.id, udfPath: msg.udfPath, identity, outcome: "stored" });
+      this.send(
+        conn,
+        {
+          type: "MutationResponse",
+          requestId: msg.requestId,
+          success: true,
+          result: null,
+          ts: encodeTs(this.dbTs),
+          logLines: [],
+        },
+        summary(true),
+      );
+      this.transition(conn, {
+        identityVersion: conn.identityVersion,
+        querySetVersion: conn.querySetVersion,
+        results: [],
+      });
+      return;
+    }
     if (msg.udfPath === "users:store" && user === null) {
       this.emit({ type: "serverMutation", conn: conn.id, udfPath: msg.udfPath, identity, outcome: "Unauthenticated" });
       this.send(
@@ -310,6 +363,7 @@ export class FakeServer {
       newRow = !this.rows.has(user);
       this.rows.add(user);
     }
+    if (conn.session) this.committed.add(msg.requestId);
     this.emit({
       type: "serverMutation",
       conn: conn.id,
@@ -336,7 +390,15 @@ export class FakeServer {
     // sees changed, and the mutating connection always gets one (the client
     // resolves the mutation only once its view reaches commitTs).
     for (const c of this.served()) {
-      const results = newRow ? this.rerun(c, (p) => this.functions.get(p)?.readsUsers === true) : [];
+      // An invalidated subscription (or the mutation's own connection)
+      // schedules an update, which revalidates the identity first.
+      const reads = (p) => this.functions.get(p)?.readsUsers === true;
+      const invalidated = c === conn || (newRow && [...c.subs.values()].some((s) => reads(s.udfPath)));
+      if (invalidated && this.identityExpired(c)) {
+        this.expiryFound(c);
+        continue;
+      }
+      const results = newRow ? this.rerun(c, reads) : [];
       if (results.length > 0 || c === conn) {
         this.transition(c, {
           identityVersion: c.identityVersion,
@@ -355,6 +417,10 @@ export class FakeServer {
     this.rows.add(user);
     this.dbTs += 1;
     for (const c of this.served()) {
+      if ([...c.subs.values()].some((s) => this.functions.get(s.udfPath)?.readsUsers === true) && this.identityExpired(c)) {
+        this.expiryFound(c);
+        continue;
+      }
       const results = this.rerun(c, (p) => this.functions.get(p)?.readsUsers === true);
       if (results.length > 0) {
         this.transition(c, {
@@ -367,14 +433,20 @@ export class FakeServer {
     return null;
   }
 
-  /** Fault: the identity on `conn` is found expired. */
-  expire(conn) {
+  /** Time: the token of `conn`'s identity expires, with every token issued
+   * before it; the server sends nothing until it next revalidates. */
+  tokenExpires(conn) {
     const label = conn.identity;
     try {
       this.expiredUpTo = Math.max(this.expiredUpTo, parseLabel(label).seq);
     } catch {
       this.expiredTokens.add(label);
     }
-    this.authErrorAndClose(conn, false, "Token expired");
+  }
+
+  /** The expiry and its discovery in one step (eager `serverExpire`). */
+  expire(conn) {
+    this.tokenExpires(conn);
+    this.expiryFound(conn);
   }
 }
