@@ -273,3 +273,47 @@ fn the_store_effect_reruns_when_the_user_changes() {
     });
     assert!(rerun);
 }
+
+/// A sync-lane commit (a `useSyncExternalStore` provider change) takes the
+/// queued default-priority `setIsConvexAuthenticated` update with it: React
+/// 19 entangles the sync and default lanes, so `useConvexAuth()` does not
+/// lag behind an update queued before the store change (here the
+/// `setIsConvexAuthenticated(null)` of a sign-out, met by the sign-in of
+/// the next user).
+#[test]
+fn sync_commits_take_queued_auth_updates() {
+    use authrace::model::app::Pending;
+    let text = format!(
+        "name = \"x\"\n[provider]\nkind = \"better-auth\"\nat_load = \"signed-in\"\nrebuild_fetcher = \"on-session-change\"\nswitch_user = true\n[faults]\nrefreshes = 0\n{QUERY}"
+    );
+    let mut seen = 0;
+    transitions(&text, |s, a, next, _| {
+        let provider_step = matches!(
+            a,
+            Action::ProviderSignIn { .. }
+                | Action::ProviderSignOut { .. }
+                | Action::ProviderSignOutSeen
+                | Action::ProviderResolves
+                | Action::ProviderNewFetcher
+        );
+        let (Some(before), Some(after)) = (s.app.committed, next.app.committed) else {
+            return;
+        };
+        let Pending::Set(queued) = s.app.pending else {
+            return;
+        };
+        if !provider_step || before == after || !after.hook.authenticated || after.hook.loading {
+            return;
+        }
+        seen += 1;
+        assert_eq!(
+            (after.is_loading, after.is_authenticated),
+            (queued.is_none(), queued == Some(true)),
+            "{a:?}: the sync commit left the queued setIsConvexAuthenticated({queued:?}) behind"
+        );
+    });
+    assert!(
+        seen > 0,
+        "no sync commit with a queued update: the test is vacuous"
+    );
+}

@@ -11,8 +11,9 @@
 //! `performSyncWorkOnRoot` start with `flushPendingEffects`). A sync-lane
 //! update — a `useSyncExternalStore` store change (`[provider] sync_render`)
 //! — renders, commits and flushes its passive effects in the task that
-//! changed the store. State set inside effects is default-priority even
-//! then: it renders in a later task. Passive effects run in React 19's
+//! changed the store, and takes the queued default-priority updates with it
+//! (React 19 entangles the sync and default lanes). State set inside those
+//! effects renders in a later task. Passive effects run in React 19's
 //! order: every cleanup (in tree order, a deleted subtree's effects before
 //! its later siblings), then every setup (in tree order). The tree is
 //!
@@ -144,21 +145,11 @@ impl App {
 }
 
 impl State {
-    /// What React would render now, and the `isConvexAuthenticated` it settles on.
+    /// What React would render now (queued `setIsConvexAuthenticated`
+    /// updates applied), and the `isConvexAuthenticated` it settles on.
     pub fn render(&self, ctx: &Ctx) -> (Rendered, Option<bool>) {
-        self.render_with(ctx, true)
-    }
-
-    /// A render that applies the queued `setIsConvexAuthenticated` updates
-    /// (a default-priority render) or skips them (a sync-lane render: React
-    /// renders only the updates of the lanes it works on).
-    fn render_with(&self, ctx: &Ctx, include_pending: bool) -> (Rendered, Option<bool>) {
         let hook = self.provider.hook(ctx);
-        let mut conv = if include_pending {
-            self.app.pending.apply(self.app.convex_auth)
-        } else {
-            self.app.convex_auth
-        };
+        let mut conv = self.app.pending.apply(self.app.convex_auth);
         // ConvexProviderWithAuth's render-phase adjustments.
         if hook.loading && conv.is_some() {
             conv = None;
@@ -246,29 +237,22 @@ impl State {
         if self.app.effects.is_some() {
             self.flush_effects(ctx, fx);
         }
-        self.commit_render(ctx, fx, true)
+        self.commit_render(ctx, fx)
     }
 
-    /// A sync-lane render would differ from the last commit.
-    pub(crate) fn needs_sync_commit(&self, ctx: &Ctx) -> bool {
-        self.app
-            .committed
-            .is_some_and(|c| self.render_with(ctx, false).0 != c)
-    }
-
-    /// A sync-lane render and commit: queued default-priority updates stay
-    /// queued for a later render.
+    /// A sync-lane render and commit. It takes the queued default-priority
+    /// updates with it: React 19 entangles the sync, continuous and default
+    /// lanes (`SyncUpdateLanes`), so `performSyncWorkOnRoot` renders them
+    /// together.
     pub(crate) fn sync_commit(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
-        self.commit_render(ctx, fx, false)
+        self.commit_render(ctx, fx)
     }
 
-    fn commit_render(&mut self, ctx: &Ctx, fx: &mut Fx, include_pending: bool) -> bool {
-        let (new, conv) = self.render_with(ctx, include_pending);
+    fn commit_render(&mut self, ctx: &Ctx, fx: &mut Fx) -> bool {
+        let (new, conv) = self.render(ctx);
         let prev = self.app.committed;
         self.app.convex_auth = conv;
-        if include_pending {
-            self.app.pending = Pending::None;
-        }
+        self.app.pending = Pending::None;
         self.app.committed = Some(new);
         fx.note(Actor::React, Actor::React, || {
             let open: Vec<&str> = ctx

@@ -403,10 +403,10 @@ impl State {
 
     /// A provider change published through `useSyncExternalStore`
     /// (`sync_render`) is a sync-lane update: in the task that changed the
-    /// store, React flushes the passive effects still pending, then renders,
-    /// commits and runs this commit's passive effects. Updates queued before
-    /// (default priority, e.g. `onAuthChange`) and those the effects queue
-    /// render in a later task.
+    /// store, React flushes the passive effects still pending, then renders
+    /// (with the default-priority updates queued before, e.g. `onAuthChange`:
+    /// `SyncUpdateLanes` entangles them), commits and runs this commit's
+    /// passive effects. Updates those effects queue render in a later task.
     fn render_now(&mut self, ctx: &Ctx, fx: &mut Fx) {
         if !ctx.sync_render || self.app.committed.is_none() {
             return;
@@ -414,7 +414,7 @@ impl State {
         if self.app.effects.is_some() {
             self.flush_effects(ctx, fx);
         }
-        if self.anomaly.is_none() && self.needs_sync_commit(ctx) {
+        if self.anomaly.is_none() && self.needs_commit(ctx) {
             self.sync_commit(ctx, fx);
             self.flush_effects(ctx, fx);
         }
