@@ -375,7 +375,8 @@ fn run_diagram(args: DiagramArgs) -> Result<u8> {
 }
 
 fn run_docs(args: DocsArgs) -> Result<u8> {
-    let files = authrace::present::docs::generate(&args.root).map_err(anyhow::Error::msg)?;
+    let mut files = authrace::present::docs::generate(&args.root).map_err(anyhow::Error::msg)?;
+    files.extend(guide_files(&args.root)?);
     let mut stale = 0;
     for g in files {
         let path = args.root.join(&g.path);
@@ -393,6 +394,37 @@ fn run_docs(args: DocsArgs) -> Result<u8> {
         }
     }
     Ok(if stale > 0 { 1 } else { 0 })
+}
+
+/// The guide's generated parts: `docs/keys.md`, and `README.md` with the
+/// output of every command its tutorial quotes (this executable runs them).
+fn guide_files(root: &std::path::Path) -> Result<Vec<authrace::present::docs::Generated>> {
+    use authrace::present::docs::Generated;
+    use authrace::present::guide;
+    let exe = std::env::current_exe().context("locating the authrace executable")?;
+    let readme = std::fs::read_to_string(root.join("README.md"))
+        .with_context(|| format!("reading {}", root.join("README.md").display()))?;
+    let mut run = |args: &[String]| -> std::result::Result<String, String> {
+        let out = std::process::Command::new(&exe)
+            .args(args)
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .output()
+            .map_err(|e| format!("running authrace {}: {e}", args.join(" ")))?;
+        String::from_utf8(out.stdout).map_err(|e| e.to_string())
+    };
+    let text =
+        guide::refresh_runs(&readme, &mut run).map_err(|e| anyhow::anyhow!("README.md: {e}"))?;
+    Ok(vec![
+        Generated {
+            path: "docs/keys.md".into(),
+            text: guide::keys_markdown(),
+        },
+        Generated {
+            path: "README.md".into(),
+            text,
+        },
+    ])
 }
 
 fn run_conform(args: cli::ConformArgs) -> Result<u8> {

@@ -130,6 +130,10 @@ const PINS: &[(&str, usize)] = &[
         1372,
     ),
     ("models/seed-better-auth-ungated.toml", 95),
+    ("models/tutorial/1-ungated.toml", 95),
+    ("models/tutorial/2-convex-auth.toml", 172),
+    ("models/tutorial/3-sign-out.toml", 2486),
+    ("models/tutorial/4-authenticated.toml", 2222),
 ];
 
 #[test]

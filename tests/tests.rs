@@ -14,3 +14,4 @@ mod props;
 mod scan;
 mod scenarios;
 mod suggest;
+mod tutorial;

@@ -5,4 +5,5 @@
 pub mod diagram;
 pub mod docs;
 pub mod explorer;
+pub mod guide;
 pub mod text;
