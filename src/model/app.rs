@@ -39,8 +39,8 @@
 use super::msg::{FnIdx, Outcome, User, UserSet, user_name};
 use super::provider::{Hook, Session};
 use super::{Actor, Ctx, Fx, Obs, State, users_in};
-use crate::scenario::Gate;
 use crate::scenario::properties::PropertyId;
+use crate::scenario::{Gate, Patch};
 
 /// Pending `setIsConvexAuthenticated` updates, composed into one function
 /// of the current value (React applies queued updaters in order).
@@ -386,10 +386,27 @@ impl State {
                 }
             }
         }
+        if ctx.patched(Patch::UnsubscribeBeforeClearAuth)
+            && let Some(p) = prev
+        {
+            for i in 0..ctx.components.len() {
+                if p.is_mounted(i) && new.is_mounted(i) && p.is_active(i) && !new.is_active(i) {
+                    let f = ctx.components[i].query;
+                    fx.note(Actor::React, Actor::Client, || {
+                        format!(
+                            "{} skips: unsubscribes {} in the cleanup (patch unsubscribe-before-clear-auth)",
+                            ctx.components[i].name,
+                            ctx.fn_short(f)
+                        )
+                    });
+                    self.client_unsubscribe(ctx, f, fx);
+                }
+            }
+        }
         if deps_changed && prev_had_auth {
             // ConvexAuthStateLastEffect cleanup.
             fx.note(Actor::React, Actor::Client, || "clearAuth()".to_string());
-            self.client_clear_auth(ctx, fx);
+            self.app_clear_auth(ctx, fx);
             self.app.pending = self.app.pending.then(Pending::Set(None));
         }
 
@@ -421,7 +438,10 @@ impl State {
                         format!("{} subscribes {}", ctx.components[i].name, ctx.fn_short(f))
                     });
                     self.client_subscribe(ctx, f, fx);
-                } else if !new.is_active(i) && was_active {
+                } else if !new.is_active(i)
+                    && was_active
+                    && !ctx.patched(Patch::UnsubscribeBeforeClearAuth)
+                {
                     fx.note(Actor::React, Actor::Client, || {
                         format!(
                             "{} skips: unsubscribes {}",

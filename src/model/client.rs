@@ -19,6 +19,7 @@ use super::msg::{
 };
 use super::server::Conn;
 use super::{Action, Actor, Anomaly, Call, Ctx, Fx, Obs, State, TimerKind};
+use crate::scenario::Patch;
 use crate::scenario::properties::PropertyId;
 
 /// `Socket` of `web_socket_manager.ts` (`terminated` is unreachable: the app
@@ -697,6 +698,29 @@ impl State {
         self.send(ClientFrame::Authenticate { token: None, base }, ctx, fx);
     }
 
+    /// The app's `clearAuth()` (`ConvexAuthStateLastEffect`'s cleanup). With
+    /// `clear-auth-resets-manager` it also resets the AuthenticationManager:
+    /// `configVersion` bumps (every fetch in flight is discarded when it
+    /// returns), the refetch timer is cancelled, and a socket paused by the
+    /// superseded `setAuth` resumes.
+    pub(crate) fn app_clear_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        self.client_clear_auth(ctx, fx);
+        if !ctx.patched(Patch::ClearAuthResetsManager) {
+            return;
+        }
+        for f in &mut self.client.fetches {
+            f.current = false;
+        }
+        if self.client.auth_state == (AuthState::WaitingForScheduledRefetch { timer: true }) {
+            fx.obs(|| Obs::TimerCleared(TimerKind::Refetch));
+        }
+        fx.note(Actor::Client, Actor::Client, || {
+            "clearAuth resets the auth manager (patch clear-auth-resets-manager)".to_string()
+        });
+        self.set_auth_state(AuthState::NoAuth, fx);
+        self.resume_socket(ctx, fx);
+    }
+
     /// `LocalSyncState.clearAuth()`; returns the message's base version.
     fn local_clear_auth(&mut self) -> u8 {
         self.client.auth = None;
@@ -1134,8 +1158,9 @@ impl State {
             );
             return;
         }
+        let present_same = ctx.patched(Patch::SameTokenIsSuccess);
         match token {
-            Some(t) if self.client.auth != Some(t) => {
+            Some(t) if present_same || self.client.auth != Some(t) => {
                 let had_auth = matches!(
                     self.client.auth_state,
                     AuthState::NotRefetching | AuthState::WaitingForScheduledRefetch { .. }

@@ -112,6 +112,8 @@ pub struct Ctx {
     pub refetchable_tokens: bool,
     pub expect_auth: bool,
     pub initial_token_reuse: bool,
+    /// `[client] patches`: one bit per [`crate::scenario::Patch`].
+    pub patches: u8,
     pub store_user: bool,
     pub user_rows: UserRows,
     pub budgets: Budgets,
@@ -140,6 +142,11 @@ impl Budgets {
 }
 
 impl Ctx {
+    /// Whether the scenario checks proposed change `p`.
+    pub fn patched(&self, p: crate::scenario::Patch) -> bool {
+        self.patches & (1 << p as u8) != 0
+    }
+
     /// Resolves a validated scenario: kind defaults first, explicit keys over them.
     pub fn new(s: &Scenario) -> Ctx {
         let p = &s.provider;
@@ -218,6 +225,11 @@ impl Ctx {
             refetchable_tokens: p.tokens.unwrap_or_default() == crate::scenario::Tokens::Jwt,
             expect_auth: s.client.expect_auth,
             initial_token_reuse: s.client.initial_token_reuse,
+            patches: s
+                .client
+                .patches
+                .iter()
+                .fold(0, |acc, p| acc | (1 << *p as u8)),
             store_user: s.app.store_user,
             user_rows: s.app.user_rows.unwrap_or_default(),
             budgets: Budgets {

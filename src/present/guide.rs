@@ -138,6 +138,13 @@ fn table(out: &mut String, fields: &[Field]) {
                 .map(|v| format!("`\"{v}\"`"))
                 .collect::<Vec<_>>()
                 .join(", "),
+            Ty::EnumSet(vs) => format!(
+                "array of {}",
+                vs.iter()
+                    .map(|v| format!("`\"{v}\"`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Ty::Table(_) => "table (below)".to_string(),
             Ty::TableArray(_) => "array of tables (below)".to_string(),
             Ty::Expect => {

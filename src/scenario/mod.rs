@@ -180,6 +180,67 @@ pub struct ClientCfg {
     /// at once.
     #[serde(default)]
     pub initial_token_reuse: bool,
+    /// Proposed changes to the modelled code (`authrace patches`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<Patch>,
+}
+
+/// A proposed change to the modelled code, named so that a scenario can
+/// check it (`[client] patches`) and `authrace patches` can prove what it
+/// removes. Each is also a diff against the pinned npm package
+/// (`tests/conformance/patches/<id>.diff`) where the harness can apply it.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Patch {
+    /// `BaseConvexClient.clearAuth()` also resets the AuthenticationManager:
+    /// it bumps `configVersion` (a token fetch in flight is discarded when it
+    /// returns), cancels the refetch timer, and resumes a socket that a
+    /// superseded `setAuth` paused.
+    ClearAuthResetsManager,
+    /// A `useQuery` whose arguments turn to `"skip"` removes its query in the
+    /// cleanup phase of the commit (as an unmount does), before
+    /// `ConvexAuthStateLastEffect`'s `clearAuth()`.
+    UnsubscribeBeforeClearAuth,
+    /// `tryToReauthenticate` treats a forced fetch that returns the token the
+    /// server just rejected or expired as a token to present again, instead
+    /// of giving up with `clearAuth()` and `onAuthChange(false)`.
+    SameTokenIsSuccess,
+}
+
+impl Patch {
+    pub const ALL: [Patch; 3] = [
+        Patch::ClearAuthResetsManager,
+        Patch::UnsubscribeBeforeClearAuth,
+        Patch::SameTokenIsSuccess,
+    ];
+    pub const IDS: &'static [&'static str] = &[
+        "clear-auth-resets-manager",
+        "unsubscribe-before-clear-auth",
+        "same-token-is-success",
+    ];
+
+    pub fn id(self) -> &'static str {
+        Self::IDS[self as usize]
+    }
+
+    pub fn parse(s: &str) -> Option<Patch> {
+        Self::ALL.into_iter().find(|p| p.id() == s)
+    }
+
+    /// What the change is, in one sentence, and where.
+    pub fn about(self) -> &'static str {
+        match self {
+            Patch::ClearAuthResetsManager => {
+                "`BaseConvexClient.clearAuth()` (convex `src/browser/sync/client.ts`) also calls `AuthenticationManager.resetAuthState()` and bumps its `configVersion`: a token fetch in flight is discarded when it returns, the refetch timer is cancelled, and a socket paused by the superseded `setAuth` is resumed."
+            }
+            Patch::UnsubscribeBeforeClearAuth => {
+                "`useQuery` (convex `src/react/use_queries.ts`) removes a query whose arguments turned to `\"skip\"` in the effect cleanup of the commit that skipped it, as an unmount does, so the `Remove` precedes `ConvexAuthStateLastEffect`'s `clearAuth()`."
+            }
+            Patch::SameTokenIsSuccess => {
+                "`AuthenticationManager.tryToReauthenticate` (convex `src/browser/sync/authentication_manager.ts`) presents the token its forced fetch returned even when it equals the one the server refused, instead of `clearAuth()` and `onAuthChange(false)`."
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]

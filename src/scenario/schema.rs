@@ -20,6 +20,8 @@ pub enum Ty {
         max: i64,
     },
     Enum(&'static [&'static str]),
+    /// An array of distinct strings from a fixed list.
+    EnumSet(&'static [&'static str]),
     Table(&'static [Field]),
     TableArray(&'static [Field]),
     /// `[expect]`: property id -> verdict.
@@ -68,6 +70,7 @@ pub const GATES: &[&str] = &[
 pub const USER_ROWS: &[&str] = &["client-store", "webhook", "existing"];
 pub const TOKENS: &[&str] = &["jwt", "opaque"];
 pub const STRATEGIES: &[&str] = &["bfs", "dfs"];
+pub const PATCHES: &[&str] = crate::scenario::Patch::IDS;
 pub const VERDICTS: &[&str] = &["holds", "violated", "vacuous", "unknown"];
 
 const BUDGET: Ty = Ty::Int {
@@ -153,6 +156,11 @@ const CLIENT: &[Field] = &[
         "initial_token_reuse",
         Ty::Bool,
         "Client option initialAuthTokenReuse: after confirming the cached token, schedule the refetch instead of refetching at once.",
+    ),
+    f(
+        "patches",
+        Ty::EnumSet(PATCHES),
+        "Proposed changes to the client to check (default none); `authrace patches` lists them and what each removes.",
     ),
 ];
 
@@ -437,6 +445,33 @@ fn check_value(
             }
         }
         (Ty::Enum(values), _) => wrong(&format!("one of {}", list(values))),
+        (Ty::EnumSet(values), DeValue::Array(items)) => {
+            let mut seen = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("{path}[{i}]");
+                match item.get_ref() {
+                    DeValue::String(s) => {
+                        check_value(item.get_ref(), item.span(), &Ty::Enum(values), &at, errors);
+                        if seen.contains(&s.as_ref()) {
+                            errors.push(SchemaError {
+                                span: item.span(),
+                                message: format!("`{at}` = \"{s}\" is listed twice"),
+                            });
+                        }
+                        seen.push(s.as_ref());
+                    }
+                    other => errors.push(SchemaError {
+                        span: item.span(),
+                        message: format!(
+                            "`{at}` must be one of {}, found {}",
+                            list(values),
+                            type_name(other)
+                        ),
+                    }),
+                }
+            }
+        }
+        (Ty::EnumSet(values), _) => wrong(&format!("an array of {}", list(values))),
         (Ty::Table(fields), DeValue::Table(t)) => {
             check_table(t, span.clone(), fields, path, errors)
         }
@@ -494,6 +529,9 @@ fn json_ty(ty: &Ty, doc: &str) -> Value {
         Ty::Bool => json!({"type": "boolean"}),
         Ty::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
         Ty::Enum(values) => json!({"type": "string", "enum": values}),
+        Ty::EnumSet(values) => {
+            json!({"type": "array", "items": {"type": "string", "enum": values}, "uniqueItems": true})
+        }
         Ty::Table(fields) => json_table(fields),
         Ty::TableArray(fields) => json!({"type": "array", "items": json_table(fields)}),
         Ty::Expect => json!({
