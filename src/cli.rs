@@ -31,6 +31,11 @@ pub enum Command {
         after_help = "Example:\n  authrace scan .\n  authrace scan . --format sarif > authrace.sarif\n  authrace scan . --triggers first-load,sign-out --explain\n\nExit codes: 0 no finding, 1 findings, 2 bad input, 3 a limit stopped a check."
     )]
     Scan(ScanArgs),
+    /// Check proposed client patches: per scenario, every property unpatched, with each patch and with all, marking what each fixes and what it makes worse.
+    #[command(
+        after_help = "Example:\n  authrace patches models/findings/reauth-same-token.toml\n  authrace patches models/ --format json\n\nExit codes: 0 no patch makes a property worse, 1 some patch does (a new violation), 2 bad input, 3 a limit left a verdict unknown."
+    )]
+    Patches(PatchesArgs),
     /// Print the shortest counterexample of a property (or, when it holds, a witness of it being exercised).
     #[command(
         after_help = "Example:\n  authrace trace models/seed-better-auth-ungated.toml --property query-runs-authenticated --format mermaid"
@@ -218,6 +223,19 @@ pub struct CheckArgs {
     /// For violated properties, re-check with stronger gates and expectAuth and report what fixes them.
     #[arg(long)]
     pub suggest: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PatchesArgs {
+    /// Scenario files, or folders searched recursively for `*.toml`.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format (JSON: an array, one table per scenario).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Stop each check after this many seconds (verdicts not yet decided become `unknown`, exit 3).
+    #[arg(long)]
+    pub timeout: Option<f64>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -65,6 +65,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Patches(args) => run_patches(args),
         Command::Trace(args) => run_trace(args),
         Command::Diagram(args) => run_diagram(args),
         Command::Docs(args) => run_docs(args),
@@ -421,6 +422,11 @@ fn guide_files(root: &std::path::Path) -> Result<Vec<authrace::present::docs::Ge
             text: guide::keys_markdown(),
         },
         Generated {
+            path: "docs/findings.md".into(),
+            text: authrace::commands::patches::findings_markdown(root)
+                .map_err(anyhow::Error::msg)?,
+        },
+        Generated {
             path: "README.md".into(),
             text,
         },
@@ -475,6 +481,50 @@ fn run_conform(args: cli::ConformArgs) -> Result<u8> {
         }
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+fn run_patches(args: cli::PatchesArgs) -> Result<u8> {
+    use authrace::commands::patches;
+    let files = collect(&args.paths)?;
+    if files.is_empty() {
+        eprintln!("error: no scenario files (*.toml) in the paths given");
+        return Ok(EXIT_BAD_INPUT);
+    }
+    let mut scenarios = Vec::new();
+    for f in &files {
+        let Some(s) = load_one(f) else {
+            return Ok(EXIT_BAD_INPUT);
+        };
+        scenarios.push(s);
+    }
+    let opts = CheckOptions {
+        timeout: args
+            .timeout
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(std::time::Duration::from_secs_f64),
+        ..CheckOptions::default()
+    };
+    let (mut worse, mut incomplete) = (false, false);
+    let mut json = Vec::new();
+    for (f, s) in files.iter().zip(&scenarios) {
+        let t = patches::table(f, s, &opts);
+        worse |= t.worse();
+        incomplete |= !t.complete();
+        match args.format {
+            Format::Json => json.push(patches::json(&t)),
+            Format::Text => print!("{}", patches::text(&t)),
+        }
+    }
+    if args.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    }
+    Ok(if worse {
+        1
+    } else if incomplete {
+        3
+    } else {
+        0
+    })
 }
 
 /// Scenario files named on the command line; folders are searched

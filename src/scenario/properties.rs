@@ -89,6 +89,31 @@ impl PropertyId {
         1 << (self as u8)
     }
 
+    /// What the property promises, in one sentence.
+    pub fn statement(self) -> &'static str {
+        match self {
+            PropertyId::QueryRunsAuthenticated => {
+                "no function that needs auth runs on the server without an identity"
+            }
+            PropertyId::StoreRunsAuthenticated => "users.store never runs without an identity",
+            PropertyId::UserRowReady => {
+                "no function that needs the user's row runs before that row exists"
+            }
+            PropertyId::NoStaleIdentity => {
+                "after a sign-out is committed, nothing is sent, run or shown as the signed-out user"
+            }
+            PropertyId::StableAuth => {
+                "useConvexAuth().isAuthenticated does not go true -> false while the provider stays signed in as the same user"
+            }
+            PropertyId::EventuallyAuthenticated => {
+                "a signed-in user can always become authenticated with the server without further faults"
+            }
+            PropertyId::EventuallyResults => {
+                "a signed-in user's gated components can always get their results without further faults"
+            }
+        }
+    }
+
     /// What must happen somewhere in the explored space for a verdict other
     /// than `vacuous`.
     pub fn trigger(self) -> &'static str {
