@@ -91,9 +91,10 @@
 //! * A sign-out reaches the provider's backend before its hook (Better Auth,
 //!   Clerk, Convex Auth; `[provider] sign_out_window`).
 //! * The server builds one Transition per client frame in the step that
-//!   handles it (no batching; AuthError bases never lag: a known gap with
-//!   an ignored test), dedupes committed mutations and finds token expiry
-//!   lazily. Timestamps, journals, pagination, actions and optimistic
+//!   handles it (no batching), except that a refused `Authenticate` may be
+//!   handled before the previous one's update is built (the AuthError's
+//!   base then lags); it dedupes committed mutations and finds token
+//!   expiry lazily. Timestamps, journals, pagination, actions and optimistic
 //!   updates are not modelled.
 //! * A component whose query fails keeps its subscription (as under an error
 //!   boundary that retries); the real `useQuery` throws during render.

@@ -19,8 +19,8 @@ const PINS: &[(&str, usize)] = &[
     ("models/fidelity/routine-refresh-bounded.toml", 52),
     ("models/fidelity/routine-refresh-transient-null.toml", 475),
     ("models/fidelity/sign-out-window.toml", 1743),
-    ("models/findings/reauth-same-token-patched.toml", 6228),
-    ("models/findings/reauth-same-token.toml", 2658),
+    ("models/findings/reauth-same-token-patched.toml", 6596),
+    ("models/findings/reauth-same-token.toml", 2757),
     (
         "models/findings/sign-out-skip-after-clear-auth-patched.toml",
         1255,
@@ -40,11 +40,11 @@ const PINS: &[(&str, usize)] = &[
     ("models/matrix/provider-socket-drop.toml", 879),
     (
         "models/reports/authkit-template-8-forced-refresh-fixed.toml",
-        10911,
+        11464,
     ),
     (
         "models/reports/authkit-template-8-forced-refresh.toml",
-        2658,
+        2757,
     ),
     ("models/reports/better-auth-408-token-5xx.toml", 510),
     ("models/reports/better-auth-79-hard-reload-fixed.toml", 172),
@@ -61,7 +61,7 @@ const PINS: &[(&str, usize)] = &[
     ("models/reports/collabute-132-user-row.toml", 296),
     (
         "models/reports/convex-auth-178-reauth-after-expiry.toml",
-        3065,
+        3256,
     ),
     (
         "models/reports/convex-backend-237-clerk-signin-fixed.toml",
@@ -82,15 +82,15 @@ const PINS: &[(&str, usize)] = &[
     ),
     (
         "models/reports/convex-backend-259-authkit-expiry-stuck.toml",
-        942,
+        969,
     ),
     (
         "models/reports/convex-backend-523-workos-transient-null-fixed.toml",
-        4870,
+        4912,
     ),
     (
         "models/reports/convex-backend-523-workos-transient-null.toml",
-        2679,
+        2767,
     ),
     (
         "models/reports/convex-js-156-clerk-session-replaced-fixed.toml",
@@ -128,7 +128,7 @@ const PINS: &[(&str, usize)] = &[
     ("models/reports/discord-signout-unauthenticated.toml", 757),
     (
         "models/reports/templates-253-authkit-refocus-flash.toml",
-        942,
+        969,
     ),
     (
         "models/reports/worldmonitor-3746-provider-gated-shell-fixed.toml",

@@ -361,7 +361,8 @@ impl Driver {
                 {
                     return Err("not an Authenticate with a user token".to_string());
                 }
-                self.state.server_receives(&ctx, *conn, *reject, &mut fx);
+                self.state
+                    .server_receives(&ctx, *conn, *reject, false, &mut fx);
             }
             Step::ServerExpire { conn } => {
                 let c = self.state.conn(*conn).ok_or("no such connection")?;
@@ -894,7 +895,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
             Action::ClientCloseCompletes { conn } => {
                 steps.push(Step::CloseComplete { conn: *conn })
             }
-            Action::ServerReceives { conn, reject } => steps.push(Step::ServerReceive {
+            Action::ServerReceives { conn, reject, .. } => steps.push(Step::ServerReceive {
                 conn: *conn,
                 reject: *reject,
             }),

@@ -41,11 +41,17 @@ pub fn action_title(ctx: &Ctx, action: &Action) -> String {
         Action::ClientRefetchTimer => "Client: scheduled token refetch fires".to_string(),
         Action::ServerReceives {
             conn,
-            reject: false,
-        } => format!("Client -> Server: next frame on conn {conn}"),
-        Action::ServerReceives { conn, reject: true } => {
-            format!("Client -> Server: next frame on conn {conn}, token rejected")
-        }
+            reject,
+            before_update,
+        } => format!(
+            "Client -> Server: next frame on conn {conn}{}{}",
+            if *reject { ", token rejected" } else { "" },
+            if *before_update {
+                ", before the previous update is built"
+            } else {
+                ""
+            }
+        ),
         Action::TokenExpires { conn } => format!("Time: the token on conn {conn} expires"),
         Action::NetworkDrops { conn } => format!("Network: conn {conn} drops"),
         Action::ServerWebhook { user } => {

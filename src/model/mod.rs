@@ -357,7 +357,17 @@ pub enum Action {
     ClientRefetchTimer,
     /// The server handles the next frame on `conn`; `reject`: it rejects the
     /// token presented (fault budget `reject_tokens`).
-    ServerReceives { conn: ConnId, reject: bool },
+    ///
+    /// `before_update`: the frame is an `Authenticate` the server refuses,
+    /// handled before the update for the `Authenticate` accepted just before
+    /// it was built (the sync worker handles frames and builds updates
+    /// concurrently): that update is never sent and the AuthError's base is
+    /// the version before it.
+    ServerReceives {
+        conn: ConnId,
+        reject: bool,
+        before_update: bool,
+    },
     /// Time passes: the token of `conn`'s identity (and every token issued
     /// before it) expires (fault budget `expiries`). Nothing is sent: the
     /// server finds out when it next builds an update for that connection or
@@ -469,7 +479,11 @@ impl AuthModel {
             Action::ClientReceives { conn } => s.client_receives(ctx, conn, fx),
             Action::ClientCloseCompletes { conn } => s.close_completes(ctx, conn, fx),
             Action::ClientRefetchTimer => s.refetch_timer(ctx, fx),
-            Action::ServerReceives { conn, reject } => s.server_receives(ctx, conn, reject, fx),
+            Action::ServerReceives {
+                conn,
+                reject,
+                before_update,
+            } => s.server_receives(ctx, conn, reject, before_update, fx),
             Action::TokenExpires { conn } => s.token_expires(ctx, conn, fx),
             Action::NetworkDrops { conn } => s.network_drops(ctx, conn, fx),
             Action::ServerWebhook { user } => s.server_webhook(ctx, user, fx),

@@ -42,6 +42,9 @@ pub struct ServerConn {
     /// A `Connect` arrived: the connection knows the client's session id,
     /// which keys the record of committed mutations.
     pub session: bool,
+    /// The last frame handled was an accepted `Authenticate` whose
+    /// Transition is still the last frame queued for the client.
+    pub update_pending: bool,
 }
 
 /// A connection: the server's state for it and the frames in flight.
@@ -58,6 +61,14 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// The Transition of the `Authenticate` accepted last is still queued
+    /// and nothing was handled since: its update may not be built yet.
+    pub fn update_unsent(&self) -> bool {
+        self.server.update_pending
+            && matches!(self.down.last(), Some(ServerFrame::Transition { start, end, .. })
+                if *end == self.server.version && *start + 1 == *end)
+    }
+
     pub fn new(id: ConnId) -> Conn {
         Conn {
             id,
@@ -111,17 +122,38 @@ impl State {
                 actions.push(Action::ServerReceives {
                     conn: c.id,
                     reject: false,
+                    before_update: false,
                 });
-                if self.budgets.reject_tokens > 0
-                    && matches!(
-                        first.frame,
-                        ClientFrame::Authenticate { token: Some(t), .. } if self.token_valid_now(t)
-                    )
-                {
+                let presented = match first.frame {
+                    ClientFrame::Authenticate { token: Some(t), .. } => Some(t),
+                    _ => None,
+                };
+                let rejectable = self.budgets.reject_tokens > 0
+                    && presented.is_some_and(|t| self.token_valid_now(t));
+                if rejectable {
                     actions.push(Action::ServerReceives {
                         conn: c.id,
                         reject: true,
+                        before_update: false,
                     });
+                }
+                // A refused token handled before the previous Authenticate's
+                // update was built.
+                if c.update_unsent() {
+                    if presented.is_some_and(|t| !self.token_valid_now(t)) {
+                        actions.push(Action::ServerReceives {
+                            conn: c.id,
+                            reject: false,
+                            before_update: true,
+                        });
+                    }
+                    if rejectable {
+                        actions.push(Action::ServerReceives {
+                            conn: c.id,
+                            reject: true,
+                            before_update: true,
+                        });
+                    }
                 }
             }
             if self.budgets.expiries > 0
@@ -315,6 +347,29 @@ impl State {
         self.server_send(ci, frame, fx);
     }
 
+    /// The update for the `Authenticate` just accepted on `ci` had not been
+    /// built when the next frame was refused: its Transition (still the last
+    /// frame queued) is never sent, and the AuthError reports the version of
+    /// the last finished Transition (convex-backend `SyncState`: the
+    /// identity version advances when the update is built).
+    fn abandon_pending_update(&mut self, ci: usize, fx: &mut Fx) {
+        let c = &mut self.net[ci];
+        let Some(ServerFrame::Transition {
+            start, end, first, ..
+        }) = c.down.pop()
+        else {
+            return;
+        };
+        c.server.update_pending = false;
+        c.server.version = start;
+        if first {
+            c.server.sent_transition = false;
+        }
+        fx.note(Actor::Server, Actor::Server, || {
+            format!("the update for identity v{end} is not built yet: never sent; the AuthError reports v{start}")
+        });
+    }
+
     /// Closes connection `ci` from the server side: it stops reading it.
     fn server_close(&mut self, ci: usize, fx: &mut Fx) {
         self.server_send(ci, ServerFrame::Close, fx);
@@ -343,10 +398,12 @@ impl State {
         ctx: &Ctx,
         conn: ConnId,
         reject: bool,
+        before_update: bool,
         fx: &mut Fx,
     ) -> bool {
         let ci = self.conn_idx(conn);
         let sent = self.net[ci].up.remove(0);
+        let update_pending = std::mem::take(&mut self.net[ci].server.update_pending);
         if fx.on() {
             let d = sent.frame.describe(&|f| ctx.fn_short(f));
             let sc = &self.net[ci].server;
@@ -373,6 +430,12 @@ impl State {
                             format!("rejects {t}: expired")
                         }
                     });
+                    if before_update {
+                        self.net[ci].server.update_pending = update_pending;
+                        if self.net[ci].update_unsent() {
+                            self.abandon_pending_update(ci, fx);
+                        }
+                    }
                     self.auth_error_and_close(ci, true, fx);
                     return true;
                 }
@@ -390,6 +453,11 @@ impl State {
                 self.net[ci].server.version = v + 1;
                 let results = self.rerun(ctx, ci, stamp, |_, _| true, fx);
                 self.send_transition(ci, v, v + 1, results, fx);
+                // Tracked only while a later token can still be refused
+                // (otherwise the flag would only split states).
+                self.net[ci].server.update_pending = self.budgets.reject_tokens > 0
+                    || self.budgets.expiries > 0
+                    || self.expired_upto.is_some();
             }
             ClientFrame::ModifyQuerySet { base, new, mods } => {
                 // The base version is checked on receipt (`SyncState::

@@ -271,7 +271,7 @@ pub fn step_label(s: &State, a: &Action) -> String {
         Action::ClientCloseCompletes { .. } => "close completes".to_string(),
         Action::ClientRefetchTimer => "refetch timer (fault)".to_string(),
         Action::ServerWebhook { .. } => "webhook inserts row".to_string(),
-        Action::ServerReceives { conn, reject } => {
+        Action::ServerReceives { conn, reject, .. } => {
             let frame = s
                 .net
                 .iter()
