@@ -177,3 +177,48 @@ fn findings_doc_is_fresh() {
         assert!(on_disk.contains(&format!("`{f}`")), "{f} has no section");
     }
 }
+
+/// 1.49.0 to 1.51.0 carry 1.48.0's auth code: the same model, state for
+/// state; 1.20.0 and 1.42.0 differ where `models/versions/` says.
+#[test]
+fn newer_releases_are_the_pinned_model() {
+    let base = load("models/versions/fresh-token-rejected-1.48.0.toml");
+    let r = crate::common::run(&base);
+    for v in ["1.49.0", "1.50.0", "1.51.0"] {
+        let mut s = base.clone();
+        s.client.version = Some(toml::Spanned::new(0..0, v.to_string()));
+        let rv = crate::common::run(&s);
+        assert_eq!(rv.stats.unique_states, r.stats.unique_states, "{v}");
+        for id in PropertyId::ALL {
+            assert_eq!(rv.property(id).verdict, r.property(id).verdict, "{v} {id}");
+        }
+    }
+    let old = crate::common::run(&load("models/versions/fresh-token-rejected-1.20.0.toml"));
+    assert_eq!(r.property(PropertyId::StableAuth).verdict, Verdict::Holds);
+    assert_eq!(
+        old.property(PropertyId::StableAuth).verdict,
+        Verdict::Violated
+    );
+}
+
+#[test]
+fn options_a_release_lacks_are_input_errors() {
+    let dir = std::env::temp_dir().join(format!("authrace-version-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("old.toml");
+    std::fs::write(
+        &f,
+        "name = \"x\"\n[client]\nexpect_auth = true\nversion = \"1.20.0\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
+        .arg("check")
+        .arg(&f)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("old.toml:4:"), "{err}");
+    assert!(err.contains("has no expectAuth (added in 1.26.0)"), "{err}");
+}

@@ -19,8 +19,8 @@ use super::msg::{
 };
 use super::server::Conn;
 use super::{Action, Actor, Anomaly, Call, Ctx, Fx, Obs, State, TimerKind};
-use crate::scenario::Patch;
 use crate::scenario::properties::PropertyId;
+use crate::scenario::{Era, Patch};
 
 /// `Socket` of `web_socket_manager.ts` (`terminated` is unreachable: the app
 /// never closes the client). `Uncreated`: `ConvexReactClient.sync` has not
@@ -882,8 +882,10 @@ impl State {
             fx.note(Actor::Client, Actor::Client, || {
                 "token from an outdated config version: discarded".to_string()
             });
-            if f.cont == Cont::SetConfigRefetch {
-                // refetchToken returned early; setConfig goes on to resume.
+            if f.cont == Cont::SetConfigRefetch && ctx.era > Era::V1_20 {
+                // refetchToken returned early; setConfig goes on to resume
+                // (before 1.21.0 setConfig resumes only after a cached
+                // token, so a stale initial refetch leaves the socket paused).
                 self.resume_socket(ctx, fx);
             }
             return true;
@@ -904,7 +906,7 @@ impl State {
             }
             Cont::SetConfigRefetch | Cont::Refetch => {
                 self.refetch_continues(token, ctx, fx);
-                if f.cont == Cont::SetConfigRefetch {
+                if f.cont == Cont::SetConfigRefetch && ctx.era > Era::V1_20 {
                     self.resume_socket(ctx, fx);
                 }
             }
@@ -965,7 +967,13 @@ impl State {
                 self.auth_failed(fx);
             }
         }
-        self.try_restart_socket(fx);
+        if ctx.era == Era::V1_20 {
+            // Before 1.21.0: "Resuming in case this refetch was triggered by
+            // an invalid cached token" -- a stopped socket stays stopped.
+            self.resume_socket(ctx, fx);
+        } else {
+            self.try_restart_socket(fx);
+        }
     }
 
     /// `setAndReportAuthFailed`: `onAuthChange(false)`, then noAuth.
@@ -1075,7 +1083,7 @@ impl State {
             AuthState::WaitingForServerConfirmationOfFreshToken { .. }
                 | AuthState::WaitingForServerConfirmationOfCachedToken { .. }
         );
-        if !update_attempted && waiting {
+        if !update_attempted && waiting && ctx.era > Era::V1_20 {
             fx.note(Actor::Client, Actor::Client, || {
                 "AuthError ignored: not about the token being confirmed".to_string()
             });
@@ -1094,7 +1102,11 @@ impl State {
     fn try_to_reauthenticate(&mut self, ctx: &Ctx, fx: &mut Fx) {
         let give_up = match self.client.auth_state {
             AuthState::NoAuth => true,
-            AuthState::WaitingForServerConfirmationOfFreshToken { .. } => self.client.attempts >= 2,
+            // Before 1.21.0: "We failed on a fresh token, trying another one
+            // won't help" -- no confirmation retries.
+            AuthState::WaitingForServerConfirmationOfFreshToken { .. } => {
+                ctx.era == Era::V1_20 || self.client.attempts >= 2
+            }
             _ => false,
         };
         if give_up {
@@ -1132,6 +1144,10 @@ impl State {
 
     /// `tryToReauthenticate` after `await this.stopSocket()`.
     fn reauth_after_stop(&mut self, ctx: &Ctx, fx: &mut Fx) {
+        if self.client.auth_state == AuthState::NoAuth && ctx.era == Era::V1_20 {
+            self.anomaly(Anomaly::ReauthConfigGone, fx);
+            return;
+        }
         if self.client.auth_state == AuthState::NoAuth {
             fx.note(Actor::Client, Actor::Client, || {
                 "tryToReauthenticate: auth was reset meanwhile; socket stays stopped".to_string()
@@ -1181,7 +1197,17 @@ impl State {
                 self.auth_failed(fx);
             }
         }
-        self.try_restart_socket(fx);
+        if ctx.era == Era::V1_20 {
+            // Before 1.21.0: `restartSocket()` is `WebSocketManager.restart()`,
+            // which throws unless the socket is stopped.
+            match self.client.ws {
+                Ws::Stopped => self.try_restart_socket(fx),
+                Ws::Terminated => {}
+                _ => self.anomaly(Anomaly::RestartNotStopped, fx),
+            }
+        } else {
+            self.try_restart_socket(fx);
+        }
     }
 
     /// The close of `conn` that `stop()` started has completed: the

@@ -114,6 +114,8 @@ pub struct Ctx {
     pub initial_token_reuse: bool,
     /// `[client] patches`: one bit per [`crate::scenario::Patch`].
     pub patches: u8,
+    /// `[client] version`: the release whose behaviour is modelled.
+    pub era: crate::scenario::Era,
     pub store_user: bool,
     pub user_rows: UserRows,
     pub budgets: Budgets,
@@ -212,7 +214,15 @@ impl Ctx {
             new_fetcher: p.new_fetcher,
             forced_refresh: p.forced_refresh.unwrap_or(d.forced_refresh),
             after_sign_out: p.after_sign_out.unwrap_or(d.after_sign_out),
-            rebuild_fetcher: p.rebuild_fetcher.unwrap_or(d.rebuild_fetcher),
+            // Before 1.42.2, ConvexProviderWithClerk rebuilt its fetcher on
+            // organisation changes only.
+            rebuild_fetcher: p.rebuild_fetcher.unwrap_or(
+                if kind == Kind::Clerk && s.client.era() < crate::scenario::Era::V1_48 {
+                    crate::scenario::RebuildFetcher::Never
+                } else {
+                    d.rebuild_fetcher
+                },
+            ),
             non_forced: d.non_forced,
             hook_sees_initial_token: d.hook_sees_initial_token,
             errors_throw: d.errors_throw,
@@ -225,6 +235,7 @@ impl Ctx {
             refetchable_tokens: p.tokens.unwrap_or_default() == crate::scenario::Tokens::Jwt,
             expect_auth: s.client.expect_auth,
             initial_token_reuse: s.client.initial_token_reuse,
+            era: s.client.era(),
             patches: s
                 .client
                 .patches
@@ -303,6 +314,12 @@ pub enum Anomaly {
     /// goes on with `config: undefined`, so its next confirmation, `setAuth`
     /// or `stop()` throws and the client is wedged.
     ConfigLost,
+    /// convex < 1.40.0: `tryToReauthenticate` reads `config.fetchToken`
+    /// after its `await stopSocket()` although auth was reset meanwhile.
+    ReauthConfigGone,
+    /// convex < 1.21.0: `tryToReauthenticate` ends with
+    /// `WebSocketManager.restart()`, which throws unless the socket is stopped.
+    RestartNotStopped,
 }
 
 impl fmt::Display for Anomaly {
@@ -313,6 +330,12 @@ impl fmt::Display for Anomaly {
             ),
             Anomaly::ConfigLost => f.write_str(
                 "a token fetch resolved with a token while the AuthenticationManager was in noAuth; convex@1.48.0 goes on with `config: undefined`, and its next confirmation, setAuth or stop() throws (TypeError)",
+            ),
+            Anomaly::ReauthConfigGone => f.write_str(
+                "tryToReauthenticate went on after `await stopSocket()` although auth was reset meanwhile; convex before 1.40.0 reads `config.fetchToken` of noAuth (TypeError)",
+            ),
+            Anomaly::RestartNotStopped => f.write_str(
+                "tryToReauthenticate called WebSocketManager.restart() on a socket that is not stopped; convex before 1.21.0 throws \"`restart()` is only valid after `stop()`\"",
             ),
         }
     }

@@ -154,8 +154,7 @@ pub fn scenario(a: &Analysis, class: Class, t: Trigger) -> Scenario {
         },
         client: crate::scenario::ClientCfg {
             expect_auth: class.expect_auth,
-            initial_token_reuse: false,
-            patches: Vec::new(),
+            ..Default::default()
         },
         app: AppCfg {
             store_user,

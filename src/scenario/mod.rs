@@ -183,6 +183,41 @@ pub struct ClientCfg {
     /// Proposed changes to the modelled code (`authrace patches`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<Patch>,
+    /// The npm `convex` release modelled (default 1.48.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Spanned<String>>,
+}
+
+/// The npm `convex` releases the model can stand for, and the behaviour
+/// each has (`docs/model.md`, "Versions"). 1.49.0 to 1.51.0 carry the auth
+/// code of 1.48.0 unchanged.
+pub const CLIENT_VERSIONS: &[&str] = &["1.20.0", "1.42.0", "1.48.0", "1.49.0", "1.50.0", "1.51.0"];
+
+/// The client's auth code as it was in a range of releases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Era {
+    /// Up to 1.20.0 (before "fix auth races for react native", 1.21.0): no
+    /// confirmation retries, no filter on expiry AuthErrors, the refetch
+    /// resumes instead of restarting, `restart()` throws unless stopped; no
+    /// `expectAuth` (1.26.0), no noAuth guard after `stopSocket` (1.40.0).
+    V1_20,
+    /// 1.40.0 to 1.42.0: as 1.48.0 without `initialAuthTokenReuse` (1.42.1),
+    /// and Clerk rebuilds its fetcher on organisation changes only (1.42.2).
+    V1_42,
+    /// 1.42.2 to 1.51.0.
+    #[default]
+    V1_48,
+}
+
+impl ClientCfg {
+    /// The behaviour of the release named by `version`.
+    pub fn era(&self) -> Era {
+        match self.version.as_ref().map(|v| v.get_ref().as_str()) {
+            Some("1.20.0") => Era::V1_20,
+            Some("1.42.0") => Era::V1_42,
+            _ => Era::V1_48,
+        }
+    }
 }
 
 /// A proposed change to the modelled code, named so that a scenario can
@@ -558,6 +593,27 @@ impl Scenario {
                     self.provider.kind.as_str()
                 ),
             );
+        }
+        if let Some(v) = &self.client.version {
+            let era = self.client.era();
+            if era < Era::V1_48 && self.client.initial_token_reuse {
+                err(
+                    v.span(),
+                    format!(
+                        "convex {} has no initialAuthTokenReuse (added in 1.42.1): remove [client] initial_token_reuse",
+                        v.get_ref()
+                    ),
+                );
+            }
+            if era == Era::V1_20 && self.client.expect_auth {
+                err(
+                    v.span(),
+                    format!(
+                        "convex {} has no expectAuth (added in 1.26.0): remove [client] expect_auth",
+                        v.get_ref()
+                    ),
+                );
+            }
         }
         let mut seen_fns: BTreeMap<&str, ()> = BTreeMap::new();
         for f in &self.functions {

@@ -158,6 +158,11 @@ const CLIENT: &[Field] = &[
         "Client option initialAuthTokenReuse: after confirming the cached token, schedule the refetch instead of refetching at once.",
     ),
     f(
+        "version",
+        Ty::Enum(crate::scenario::CLIENT_VERSIONS),
+        "The npm convex release modelled (default 1.48.0; 1.49.0-1.51.0 have the same auth code; 1.42.0 lacks initialAuthTokenReuse; 1.20.0 predates the 1.21.0 auth-race fixes).",
+    ),
+    f(
         "patches",
         Ty::EnumSet(PATCHES),
         "Proposed changes to the client to check (default none); `authrace patches` lists them and what each removes.",
