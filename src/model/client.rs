@@ -711,12 +711,10 @@ impl State {
         for f in &mut self.client.fetches {
             f.current = false;
         }
-        if self.client.auth_state == (AuthState::WaitingForScheduledRefetch { timer: true }) {
-            fx.obs(|| Obs::TimerCleared(TimerKind::Refetch));
-        }
         fx.note(Actor::Client, Actor::Client, || {
             "clearAuth resets the auth manager (patch clear-auth-resets-manager)".to_string()
         });
+        // Clears an armed refetch timer.
         self.set_auth_state(AuthState::NoAuth, fx);
         self.resume_socket(ctx, fx);
     }
