@@ -230,6 +230,96 @@ fn sarif_has_the_required_shape() {
     }
 }
 
+/// The SARIF 2.1.0 JSON schema vendored in `tests/sarif/` (see its README
+/// for where it comes from), format checks on (`uri`, `uri-reference`,
+/// `date-time`...). One correction is made in memory, the one OASIS made
+/// in Errata 01: the `language` pattern `^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$`
+/// (a stray `]`, which the crate's meta-schema check rejects, so the schema
+/// would not compile) becomes `^[a-zA-Z]{2}(-[a-zA-Z]{2})?$`.
+fn sarif_validator() -> jsonschema::Validator {
+    let mut schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/sarif/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    for def in ["run", "toolComponent"] {
+        let pattern = &mut schema["definitions"][def]["properties"]["language"]["pattern"];
+        assert_eq!(pattern, "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$", "{def}");
+        *pattern = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
+    }
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the vendored schema compiles")
+}
+
+fn schema_errors(v: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Every fixture app's SARIF log, and one for an app whose file names need
+/// escaping in a URI (Next.js dynamic segments, spaces), is valid SARIF
+/// 2.1.0; and the validator does reject what the schema forbids.
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let v = sarif_validator();
+    let mut checked = 0;
+    for app in apps() {
+        let r = scan_app(&app);
+        let doc = report::sarif(&r);
+        let errs = schema_errors(&v, &doc);
+        assert!(errs.is_empty(), "{}: {errs:#?}", app.display());
+        let results = doc["runs"][0]["results"].as_array().unwrap();
+        for res in results {
+            // Errata 01 also requires a region to say where it starts.
+            let region = &res["locations"][0]["physicalLocation"]["region"];
+            assert!(region["startLine"].as_u64().unwrap() >= 1, "{res}");
+        }
+        checked += results.len();
+    }
+    assert!(checked > 0, "some fixture has results to validate");
+
+    let dir = std::env::temp_dir().join(format!("authrace-sarif-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let page = dir.join("app/teams/[teamId]/my page.tsx");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(dir.join("convex")).unwrap();
+    std::fs::write(
+        dir.join("convex/teams.ts"),
+        "import { query } from \"./_generated/server\";\nexport const get = query({ args: {}, handler: async (ctx) => { const id = await ctx.auth.getUserIdentity(); if (!id) throw new Error(\"no\"); return 1; } });\n",
+    )
+    .unwrap();
+    std::fs::write(&page, "import { useQuery } from \"convex/react\";\nimport { api } from \"../../../convex/_generated/api\";\nexport default function P() { const t = useQuery(api.teams.get); return <p>{t}</p>; }\n").unwrap();
+    let r = scan_app(&dir);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(r.findings() > 0);
+    let doc = report::sarif(&r);
+    let errs = schema_errors(&v, &doc);
+    assert!(errs.is_empty(), "{errs:#?}");
+    let uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
+        .as_str()
+        .unwrap();
+    assert_eq!(uri, "app/teams/%5BteamId%5D/my%20page.tsx");
+
+    // The validator has teeth: a log the schema forbids is rejected.
+    let mut bad = doc.clone();
+    bad["runs"][0]["results"][0]["level"] = "fatal".into();
+    bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    bad["runs"][0]["tool"]["driver"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    assert_eq!(
+        schema_errors(&v, &bad).len(),
+        3,
+        "{:#?}",
+        schema_errors(&v, &bad)
+    );
+}
+
 /// A repository is untrusted input: every hostile file is skipped and
 /// reported, and the rest is still read.
 #[test]
