@@ -189,6 +189,193 @@ fn fixture_gates_and_classes_are_the_ones_the_code_shows() {
     assert_eq!(r.findings(), 0);
 }
 
+/// `(function, gate)` of every call site in files ending with `file`.
+fn gates_in(a: &scan::Analysis, file: &str) -> Vec<(String, String)> {
+    a.sites
+        .iter()
+        .filter(|s| s.file.ends_with(file))
+        .map(|s| (s.function.clone().unwrap_or_default(), s.gate.label()))
+        .collect()
+}
+
+fn auth_of(a: &scan::Analysis, name: &str) -> String {
+    a.functions
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no function {name}"))
+        .auth
+        .as_str()
+        .to_string()
+}
+
+fn risks_in(r: &scan::ScanReport, file: &str) -> usize {
+    r.analysis
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.file.ends_with(file))
+        .map(|(i, _)| r.risks[i].len())
+        .sum()
+}
+
+fn pair(f: &str, g: &str) -> (String, String) {
+    (f.to_string(), g.to_string())
+}
+
+/// The apps added for the rest of the list: Auth0 with
+/// `expectAuth` and a webhook users table; Better Auth under Next.js with an
+/// `initialToken` and `fetchQuery`; AuthKit with an ancestor's early return
+/// and a skip on a prop; a custom `ConvexProviderWithAuth`; Clerk's
+/// `useUser()`. Each fact asserted here is what the fixture's code shows.
+#[test]
+fn fixture_apps_cover_each_provider_and_gate_style() {
+    // Auth0, expectAuth, a webhook that writes the users table.
+    let r = scan_app(&root().join("tests/fixtures/apps/auth0-expect-auth"));
+    let a = &r.analysis;
+    assert_eq!(
+        a.client.kind.as_str(),
+        "custom",
+        "Auth0 is checked as custom"
+    );
+    assert_eq!(a.client.element.as_deref(), Some("ConvexProviderWithAuth0"));
+    assert!(a.client.expect_auth);
+    assert!(!a.client.store_user);
+    assert_eq!(a.client.user_rows.as_str(), "webhook");
+    assert!(a.client.user_rows_why.contains("users:upsertFromWebhook"));
+    assert_eq!(
+        auth_of(a, "orders:list"),
+        "required",
+        "helper in model/auth.ts"
+    );
+    assert_eq!(
+        auth_of(a, "users:me"),
+        "user-row",
+        "ensureUser throws on no row"
+    );
+    assert_eq!(auth_of(a, "orders:prices"), "none");
+    assert_eq!(gates_in(a, "Orders.tsx"), [pair("orders:list", "provider")]);
+    assert_eq!(
+        gates_in(a, "Account.tsx"),
+        [
+            pair("users:me", "authenticated"),
+            pair("users:me", "convex-auth")
+        ],
+        "a child below the early return is mounted only when authenticated; the query below it is skipped until then"
+    );
+    assert_eq!(
+        gates_in(a, "Header.tsx"),
+        [pair("users:me", "none")],
+        "a query above the early return is not gated by it"
+    );
+    assert_eq!(risks_in(&r, "Prices.tsx"), 0, "negative control");
+    let header = a
+        .sites
+        .iter()
+        .position(|s| s.file.ends_with("Header.tsx"))
+        .unwrap();
+    assert!(
+        r.risks[header]
+            .iter()
+            .all(|k| k.trigger != scan::Trigger::FirstLoad),
+        "expectAuth holds every query until the first token"
+    );
+
+    // Better Auth in Next.js: an initialToken, layouts, fetchQuery.
+    let r = scan_app(&root().join("tests/fixtures/apps/better-auth-next"));
+    let a = &r.analysis;
+    assert_eq!(a.client.kind.as_str(), "better-auth");
+    assert!(a.client.ssr_token, "initialToken is a server token");
+    assert_eq!(a.client.user_rows.as_str(), "existing");
+    assert_eq!(auth_of(a, "notes:mine"), "required");
+    assert_eq!(auth_of(a, "notes:count"), "optional");
+    assert!(
+        a.functions
+            .iter()
+            .any(|f| f.why.contains("authComponent.safeGetAuthUser"))
+    );
+    assert_eq!(
+        gates_in(a, "notes/page.tsx"),
+        [pair("notes:mine", "provider"), pair("notes:count", "none")]
+    );
+    assert_eq!(
+        gates_in(a, "NoteList.tsx"),
+        [pair("notes:mine", "none")],
+        "rendered under the (dashboard) layout's early return and by the public page: the weakest"
+    );
+    assert_eq!(a.outside.len(), 1, "fetchQuery runs on the server");
+    assert_eq!(
+        risks_in(&r, "notes/page.tsx"),
+        3,
+        "only the gated required query's"
+    );
+
+    // AuthKit: an ancestor that returns early, a skip on a prop.
+    let r = scan_app(&root().join("tests/fixtures/apps/authkit-vite"));
+    let a = &r.analysis;
+    assert_eq!(a.client.kind.as_str(), "authkit");
+    assert_eq!(
+        auth_of(a, "projects:list"),
+        "required",
+        "the project's own `query` from functions.ts throws without identity"
+    );
+    assert_eq!(auth_of(a, "projects:featured"), "none");
+    assert_eq!(
+        gates_in(a, "Sidebar.tsx"),
+        [pair("projects:list", "provider")]
+    );
+    assert_eq!(
+        gates_in(a, "Dashboard.tsx"),
+        [pair("projects:list", "authenticated")]
+    );
+    assert_eq!(
+        gates_in(a, "ProjectCard.tsx"),
+        [pair("projects:tasks", "authenticated")],
+        "two levels below the ancestor's early return"
+    );
+    assert_eq!(
+        gates_in(a, "TaskList.tsx"),
+        [pair("projects:tasks", "unknown")]
+    );
+    let tl = a
+        .sites
+        .iter()
+        .find(|s| s.file.ends_with("TaskList.tsx"))
+        .unwrap();
+    assert!(tl.gate_why.contains("projectId"), "{}", tl.gate_why);
+    assert_eq!(risks_in(&r, "Featured.tsx"), 0, "negative control");
+
+    // A custom ConvexProviderWithAuth; usePaginatedQuery and the cached useQuery.
+    let r = scan_app(&root().join("tests/fixtures/apps/custom-provider"));
+    let a = &r.analysis;
+    assert_eq!(a.client.kind.as_str(), "custom");
+    assert_eq!(a.client.element.as_deref(), Some("ConvexProviderWithAuth"));
+    assert_eq!(
+        gates_in(a, "App.tsx"),
+        [
+            pair("inbox:announcements", "none"),
+            pair("inbox:unreadCount", "none"),
+            pair("inbox:messages", "convex-auth"),
+            pair("inbox:thread", "none"),
+        ]
+    );
+    assert_eq!(auth_of(a, "inbox:unreadCount"), "optional");
+    let at_risk: Vec<&str> = a
+        .sites
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !r.risks[*i].is_empty())
+        .map(|(_, s)| s.function.as_deref().unwrap())
+        .collect();
+    assert_eq!(at_risk, ["inbox:messages", "inbox:thread"]);
+
+    // Clerk's useUser().
+    let r = scan_app(&root().join("tests/fixtures/apps/clerk-dashboard"));
+    assert_eq!(
+        gates_in(&r.analysis, "Avatar.tsx"),
+        [pair("teams:mine", "provider")]
+    );
+}
+
 #[test]
 fn emitted_scenarios_load_and_recheck() {
     let r = scan_app(&root().join("tests/fixtures/apps/clerk-dashboard"));
