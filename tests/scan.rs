@@ -356,9 +356,15 @@ fn fixture_apps_cover_each_provider_and_gate_style() {
             pair("inbox:unreadCount", "none"),
             pair("inbox:messages", "convex-auth"),
             pair("inbox:thread", "none"),
+            pair("search:messages", "authenticated"),
         ]
     );
     assert_eq!(auth_of(a, "inbox:unreadCount"), "optional");
+    assert_eq!(
+        auth_of(a, "search:messages"),
+        "required",
+        "through a zCustomQuery builder whose context throws"
+    );
     let at_risk: Vec<&str> = a
         .sites
         .iter()
@@ -366,7 +372,10 @@ fn fixture_apps_cover_each_provider_and_gate_style() {
         .filter(|(i, _)| !r.risks[*i].is_empty())
         .map(|(_, s)| s.function.as_deref().unwrap())
         .collect();
-    assert_eq!(at_risk, ["inbox:messages", "inbox:thread"]);
+    assert_eq!(
+        at_risk,
+        ["inbox:messages", "inbox:thread", "search:messages"]
+    );
 
     // Clerk's useUser().
     let r = scan_app(&root().join("tests/fixtures/apps/clerk-dashboard"));
