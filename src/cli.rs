@@ -68,7 +68,7 @@ pub enum Command {
     Init(InitArgs),
     /// Measure: every scenario in models/, scaling series, symmetry, threads and a SPIN peer; writes docs/performance.md.
     #[command(
-        after_help = "Example:\n  authrace bench --out docs/performance.md   # minutes; the table states which targets are met\n  authrace bench --quick                      # a smaller run, to standard output"
+        after_help = "Example:\n  authrace bench --out docs/performance.md   # minutes; the table states which targets are met\n  authrace bench --quick                      # a smaller run, to standard output\n  authrace bench --only scan                  # seconds: the `authrace scan` rows and targets alone"
     )]
     Bench(BenchArgs),
     /// One measured run (used by `bench`, one process per run): prints its numbers as JSON.
@@ -93,6 +93,16 @@ pub struct BenchArgs {
     /// The project folder (with models/ and bench/peers/).
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
+    /// Measure only this part (to standard output or --out).
+    #[arg(long, value_enum)]
+    pub only: Option<BenchPart>,
+}
+
+/// A part of `authrace bench` that runs alone.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchPart {
+    /// `authrace scan` on a synthetic 250-file app: reading, checks, the whole scan.
+    Scan,
 }
 
 #[derive(clap::Args, Debug)]

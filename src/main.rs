@@ -96,6 +96,7 @@ fn run(cli: Cli) -> Result<u8> {
                 quick: args.quick,
                 timeout_s: args.timeout,
                 verbose: std::io::stderr().is_terminal(),
+                only_scan: args.only == Some(cli::BenchPart::Scan),
             })
             .map_err(anyhow::Error::msg)?;
             match &args.out {

@@ -13,6 +13,7 @@
 //! | call sites, the render graph and gates | [`sites`] (rules: [`gates`]) |
 //! | scenarios per equivalence class and trigger, checked | [`mod@derive`] |
 //! | text, JSON and SARIF | [`report`] |
+//! | a synthetic app of any size (benchmark, tests) | [`synth`] |
 //!
 //! Soundness first: a gate is reported only when the code proves it; what
 //! cannot be decided is `unknown` (with the reason) and checked as `none`;
@@ -28,6 +29,7 @@ pub mod report;
 pub mod resolve;
 pub mod server;
 pub mod sites;
+pub mod synth;
 pub mod walk;
 
 use std::path::{Path, PathBuf};

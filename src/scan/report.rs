@@ -311,7 +311,7 @@ pub fn sarif(r: &ScanReport) -> Value {
                 "message": { "text": message(r, i, risk) },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": s.file, "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": uri_path(&s.file), "uriBaseId": "%SRCROOT%" },
                         "region": { "startLine": s.line, "startColumn": s.column },
                     }
                 }],
@@ -319,7 +319,7 @@ pub fn sarif(r: &ScanReport) -> Value {
         }
     }
     json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "$schema": "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": {
@@ -331,6 +331,22 @@ pub fn sarif(r: &ScanReport) -> Value {
             "results": results,
         }],
     })
+}
+
+/// A relative file path as a URI reference (RFC 3986): `/` separates
+/// segments; bytes outside the unreserved set and the sub-delimiters are
+/// percent-encoded (`app/[id]/page.tsx` → `app/%5Bid%5D/page.tsx`), and so
+/// is `:` so that a first segment never reads as a scheme.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The derived scenarios as TOML files: `(file name, text)`.

@@ -236,6 +236,18 @@ impl<'p> Interp<'p> {
         }
     }
 
+    fn throw_via(&mut self, file: usize, span: Span, what: String, via: String) {
+        let t = Throw {
+            file,
+            span,
+            via: Some(via),
+            what,
+        };
+        if !self.run.throws.contains(&t) {
+            self.run.throws.push(t);
+        }
+    }
+
     fn unknown(&mut self, why: String) {
         if !self.run.unknowns.contains(&why) {
             self.run.unknowns.push(why);
@@ -583,7 +595,13 @@ impl<'p> Interp<'p> {
         match (self.world, effect) {
             (World::NoIdentity, AuthEffect::Identity) => V::Null,
             (World::NoIdentity, AuthEffect::ThrowsWithout) => {
-                self.throw(file, span, format!("{rule} throws without identity"));
+                // Called from the handler itself, the helper that throws is the rule's.
+                let via = self
+                    .via
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| rule.to_string());
+                self.throw_via(file, span, format!("{rule} throws without identity"), via);
                 self.dead = true;
                 V::unknown()
             }

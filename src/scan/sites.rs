@@ -1472,7 +1472,7 @@ pub fn find_with_facts(
                 to: me,
                 cond: Cond::Atom(Atom::ChildrenOf(lk)),
                 file: l,
-                offset: 0,
+                offset: link.files[l].funcs[lk.1 as usize].span.start,
             });
         }
         let in_pages = f.path.split('/').any(|c| c == "pages");
@@ -1487,7 +1487,7 @@ pub fn find_with_facts(
                 to: me,
                 cond: Cond::Atom(Atom::ChildrenOf(ak)),
                 file: a,
-                offset: 0,
+                offset: link.files[a].funcs[ak.1 as usize].span.start,
             });
         }
     }
@@ -1599,7 +1599,16 @@ pub fn find_with_facts(
                 && c.gate == Gate::None
                 && c.unknown.is_some())
         {
-            g
+            if g.gate == Gate::None && g.unknown.is_none() && c.gate == Gate::None {
+                // Ungated at the call and where it is rendered: say where
+                // (the weakest place that renders the component).
+                GateVal {
+                    why: format!("{}; {}", g.why, c.why),
+                    ..g
+                }
+            } else {
+                g
+            }
         } else {
             c
         };

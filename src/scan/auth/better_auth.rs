@@ -13,9 +13,7 @@
 
 use super::{AuthCall, AuthEffect};
 
-pub const NAME: &str = "authComponent.getAuthUser";
-
-pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
+pub fn recognise(call: &AuthCall<'_>) -> Option<(&'static str, AuthEffect)> {
     let module = call.module?;
     if !(module == "@convex-dev/better-auth" || module.starts_with("@convex-dev/better-auth/"))
         || !call.ctx_arg
@@ -23,8 +21,9 @@ pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
         return None;
     }
     match call.path.last().map(String::as_str) {
-        Some("getAuthUser") => Some(AuthEffect::ThrowsWithout),
-        Some("safeGetAuthUser") | Some("getAuthUserId") => Some(AuthEffect::Identity),
+        Some("getAuthUser") => Some(("authComponent.getAuthUser", AuthEffect::ThrowsWithout)),
+        Some("safeGetAuthUser") => Some(("authComponent.safeGetAuthUser", AuthEffect::Identity)),
+        Some("getAuthUserId") => Some(("authComponent.getAuthUserId", AuthEffect::Identity)),
         _ => None,
     }
 }

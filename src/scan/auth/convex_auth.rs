@@ -9,16 +9,18 @@
 
 use super::{AuthCall, AuthEffect};
 
-pub const NAME: &str = "getAuthUserId";
-
-pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
+pub fn recognise(call: &AuthCall<'_>) -> Option<(&'static str, AuthEffect)> {
     let module = call.module?;
     let from_convex_auth =
         module == "@convex-dev/auth/server" || module.starts_with("@convex-dev/auth/");
-    (from_convex_auth
-        && call.ctx_arg
-        && matches!(call.path, [name] if name == "getAuthUserId" || name == "getAuthSessionId"))
-    .then_some(AuthEffect::Identity)
+    if !from_convex_auth || !call.ctx_arg {
+        return None;
+    }
+    match call.path {
+        [name] if name == "getAuthUserId" => Some(("getAuthUserId", AuthEffect::Identity)),
+        [name] if name == "getAuthSessionId" => Some(("getAuthSessionId", AuthEffect::Identity)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

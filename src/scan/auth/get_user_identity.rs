@@ -11,11 +11,9 @@
 
 use super::{AuthCall, AuthEffect};
 
-pub const NAME: &str = "ctx.auth.getUserIdentity";
-
-pub fn recognise(call: &AuthCall<'_>) -> Option<AuthEffect> {
+pub fn recognise(call: &AuthCall<'_>) -> Option<(&'static str, AuthEffect)> {
     (call.module.is_none() && call.path == ["auth", "getUserIdentity"])
-        .then_some(AuthEffect::Identity)
+        .then_some(("ctx.auth.getUserIdentity", AuthEffect::Identity))
 }
 
 #[cfg(test)]

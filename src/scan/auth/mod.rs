@@ -29,21 +29,20 @@ pub enum AuthEffect {
     ThrowsWithout,
 }
 
-/// A rule: its name (for `why` texts) and its recogniser.
-pub type Rule = (&'static str, fn(&AuthCall<'_>) -> Option<AuthEffect>);
+/// A rule: recognises a call, and names what it recognised (for `why`
+/// texts: the helper as the code spells it, `authComponent.safeGetAuthUser`).
+pub type Rule = fn(&AuthCall<'_>) -> Option<(&'static str, AuthEffect)>;
 
 /// Every rule, tried in order.
 pub const RULES: &[Rule] = &[
-    (get_user_identity::NAME, get_user_identity::recognise),
-    (convex_auth::NAME, convex_auth::recognise),
-    (better_auth::NAME, better_auth::recognise),
+    get_user_identity::recognise,
+    convex_auth::recognise,
+    better_auth::recognise,
 ];
 
 /// The first rule that recognises `call`.
 pub fn recognise(call: &AuthCall<'_>) -> Option<(&'static str, AuthEffect)> {
-    RULES
-        .iter()
-        .find_map(|(name, f)| f(call).map(|e| (*name, e)))
+    RULES.iter().find_map(|f| f(call))
 }
 
 #[cfg(test)]
