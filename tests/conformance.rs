@@ -85,6 +85,7 @@ mod random {
             let options = Options {
                 expect_auth: opt == 1,
                 initial_auth_token_reuse: opt == 2,
+                patches: Vec::new(),
             };
             schedule_from_choices(&functions(), options, &choices).expect("valid functions")
         })

@@ -22,7 +22,7 @@ use crate::model::msg::{
     ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryMod, ServerFrame, Token, user_name,
 };
 use crate::model::{Action, AuthModel, Call, Ctx, Fx, Obs, State, TimerKind};
-use crate::scenario::{AuthReq, Scenario};
+use crate::scenario::{AuthReq, Patch, Scenario};
 
 /// A function of the scripted server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,11 @@ pub struct Options {
     pub expect_auth: bool,
     #[serde(default)]
     pub initial_auth_token_reuse: bool,
+    /// Proposed changes applied to a copy of the real package
+    /// (`tests/conformance/patches/<id>.diff`) and to the model that
+    /// validates the trace (`[client] patches`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<Patch>,
 }
 
 /// One step of a schedule (`tests/conformance/README.md`, "Steps").
@@ -214,9 +219,17 @@ impl Driver {
         let mut text = format!(
             "name = \"schedule\"\n[provider]\nkind = \"custom\"\nat_load = \"{at_load}\"\nrebuild_fetcher = \"never\"\n[app]\nstore_user = {store_user}\n"
         );
+        let patches: Vec<String> = s
+            .options
+            .patches
+            .iter()
+            .map(|p| format!("\"{}\"", p.id()))
+            .collect();
         text.push_str(&format!(
-            "[client]\nexpect_auth = {}\ninitial_token_reuse = {}\n",
-            s.options.expect_auth, s.options.initial_auth_token_reuse
+            "[client]\nexpect_auth = {}\ninitial_token_reuse = {}\npatches = [{}]\n",
+            s.options.expect_auth,
+            s.options.initial_auth_token_reuse,
+            patches.join(", ")
         ));
         for f in &s.functions {
             let auth = serde_json::to_value(f.auth).map_err(|e| e.to_string())?;
@@ -325,7 +338,9 @@ impl Driver {
                 self.state.client_unsubscribe(&ctx, f, &mut fx);
             }
             Step::SetAuth => self.state.client_set_auth(&ctx, &mut fx),
-            Step::ClearAuth => self.state.client_clear_auth(&ctx, &mut fx),
+            // The app's clearAuth() (with `clear-auth-resets-manager` it also
+            // resets the auth manager).
+            Step::ClearAuth => self.state.app_clear_auth(&ctx, &mut fx),
             Step::AnswerToken { request, token } => {
                 let i = self
                     .state
@@ -947,6 +962,10 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
         options: Options {
             expect_auth: ctx.expect_auth,
             initial_auth_token_reuse: ctx.initial_token_reuse,
+            patches: Patch::ALL
+                .into_iter()
+                .filter(|p| ctx.patched(*p))
+                .collect(),
         },
         steps,
     }
@@ -1190,6 +1209,7 @@ impl ReactWalk {
             options: Options {
                 expect_auth: scenario.client.expect_auth,
                 initial_auth_token_reuse: scenario.client.initial_token_reuse,
+                patches: scenario.client.patches.clone(),
             },
             steps: Vec::new(),
         };
