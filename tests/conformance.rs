@@ -459,3 +459,276 @@ fn harness_self_tests_pass() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The races the safety properties name, as they show in a harness trace.
+mod races {
+    use std::collections::BTreeSet;
+
+    use authrace::conformance::{Schedule, Step};
+    use authrace::scenario::properties::PropertyId;
+    use serde_json::Value;
+
+    /// Steps in which a `clearAuth` is the app's (a schedule step, or a
+    /// React commit after a provider change); elsewhere it is the client's
+    /// own fallback (a refetch that returned null).
+    const APP_OPS: [&str; 3] = ["clearAuth", "provider", "newFetcher"];
+
+    fn user(label: &str) -> &str {
+        label.split('#').next().unwrap_or(label)
+    }
+
+    /// The first event of `trace` that shows the race `p` guards against,
+    /// described; `None` if the run does not show it.
+    /// - query-runs-authenticated: the server evaluates a function in
+    ///   `needs_auth` with identity null (or `users:store` fails
+    ///   Unauthenticated);
+    /// - no-stale-identity: after the app's `clearAuth()`, with no `setAuth`
+    ///   since, the client sends an Authenticate whose token belongs to a
+    ///   user whose token it had received before that `clearAuth()`, or was
+    ///   asked for before it;
+    /// - stable-auth: `onAuthChange(false)` after `onAuthChange(true)` with
+    ///   no app `clearAuth()` and no provider sign-out step in between.
+    pub fn shown(
+        p: PropertyId,
+        schedule: &Schedule,
+        trace: &[Value],
+        needs_auth: &[String],
+    ) -> Option<String> {
+        let mut op = "";
+        let mut received: BTreeSet<String> = BTreeSet::new();
+        let mut requests_before: BTreeSet<u64> = BTreeSet::new();
+        let mut requested: BTreeSet<u64> = BTreeSet::new();
+        let mut cleared: Option<BTreeSet<String>> = None;
+        let mut authed = false;
+        for (i, e) in trace.iter().enumerate() {
+            let at = || format!("event {i}: {e}");
+            match e["type"].as_str().unwrap_or("") {
+                "step" => {
+                    op = e["op"].as_str().unwrap_or("");
+                    let step = e["index"]
+                        .as_u64()
+                        .and_then(|k| schedule.steps.get(k as usize));
+                    match step {
+                        Some(Step::AnswerToken {
+                            request,
+                            token: Some(t),
+                        }) if t != "throw" => {
+                            received.insert(user(t).to_string());
+                            if let Some(c) = cleared.as_mut()
+                                && requests_before.contains(&u64::from(*request))
+                            {
+                                c.insert(user(t).to_string());
+                            }
+                        }
+                        Some(Step::Provider {
+                            is_authenticated: Some(false),
+                            ..
+                        }) => authed = false,
+                        _ => {}
+                    }
+                }
+                "tokenRequest" => {
+                    requested.insert(e["index"].as_u64().unwrap_or(u64::MAX));
+                }
+                "setAuth" => cleared = None,
+                "clearAuth" if APP_OPS.contains(&op) => {
+                    cleared = Some(received.clone());
+                    requests_before = requested.clone();
+                    authed = false;
+                }
+                "onAuthChange" if e["value"] == true => authed = true,
+                "onAuthChange" if e["value"] == false => {
+                    if authed && p == PropertyId::StableAuth {
+                        return Some(at());
+                    }
+                    authed = false;
+                }
+                "send"
+                    if p == PropertyId::NoStaleIdentity
+                        && e["frame"]["type"] == "Authenticate"
+                        && e["frame"]["tokenType"] == "User" =>
+                {
+                    let u = user(e["frame"]["value"].as_str().unwrap_or(""));
+                    if cleared.as_ref().is_some_and(|c| c.contains(u)) {
+                        return Some(at());
+                    }
+                }
+                "serverEval"
+                    if p == PropertyId::QueryRunsAuthenticated
+                        && e["identity"].is_null()
+                        && needs_auth.iter().any(|n| e["udfPath"] == n.as_str()) =>
+                {
+                    return Some(at());
+                }
+                "serverMutation"
+                    if p == PropertyId::QueryRunsAuthenticated
+                        && e["outcome"] == "Unauthenticated" =>
+                {
+                    return Some(at());
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
+/// Each finding in models/findings/ (a scenario whose safety properties the
+/// unpatched client violates, and its `-patched` twin naming the proposed
+/// change) on the real client: the shortest counterexample of every violated
+/// safety property, as a client-level schedule, is a model trace and shows
+/// the race (`races::shown`); the same schedule with the twin's diffs
+/// applied to a copy of the package (`options.patches`) does not, and is a
+/// trace of the patched model. A change in React code
+/// (`unsubscribe-before-clear-auth`, in `useQuery`) cannot act on a
+/// client-level schedule: there the patched schedule is the counterexample's
+/// actions replayed on the patched model (its client calls in the patched
+/// order), and the race is also shown and removed in React mode (the real
+/// `useQuery` patched).
+#[test]
+fn findings_show_their_races_and_the_patches_remove_them() {
+    use authrace::check::{CheckOptions, check};
+    use authrace::conformance::{ReactWalk, schedule_from_actions, schedule_from_trace};
+    use authrace::model::AuthModel;
+    use authrace::scenario::properties::{PropertyId, Verdict};
+    use authrace::scenario::{AuthReq, Patch, Scenario};
+
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("models/findings"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && !p.to_string_lossy().ends_with("-patched.toml")
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "{files:?}");
+    let mut h = harness();
+    let mut report = Vec::new();
+    let mut removed = 0;
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        let twin_path = f.with_file_name(name.replace(".toml", "-patched.toml"));
+        let s = Scenario::load(f).unwrap();
+        let twin = Scenario::load(&twin_path).unwrap();
+        let patches = twin.client.patches.clone();
+        let ids: Vec<&str> = patches.iter().map(|p| p.id()).collect();
+        assert!(!patches.is_empty(), "{name}: its twin names no patch");
+        let r = check(f, &s, &CheckOptions::default());
+        let rt = check(&twin_path, &twin, &CheckOptions::default());
+        let model = AuthModel::new(&s);
+        let patched_model = AuthModel::new(&twin);
+        let needs_auth: Vec<String> = s
+            .functions
+            .iter()
+            .filter(|f| matches!(f.auth, AuthReq::Required | AuthReq::UserRow))
+            .map(|f| f.name.get_ref().clone())
+            .collect();
+        let react_level = patches.contains(&Patch::UnsubscribeBeforeClearAuth);
+        let mut violated = 0;
+        for p in [
+            PropertyId::QueryRunsAuthenticated,
+            PropertyId::NoStaleIdentity,
+            PropertyId::StableAuth,
+        ] {
+            let pr = r.property(p);
+            if pr.verdict != Verdict::Violated {
+                continue;
+            }
+            violated += 1;
+            let actions: Vec<_> = pr
+                .steps
+                .as_ref()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s.raw)
+                .collect();
+            let schedule = schedule_from_trace(&model, &actions);
+            let json = |s: &Schedule| serde_json::to_string(s).unwrap();
+            let trace = h.run(&schedule).expect("the harness runs");
+            if let Err(d) = validate(&schedule, &trace) {
+                panic!("{name} / {p}: the replay is not a model trace: {d}");
+            }
+            let race = races::shown(p, &schedule, &trace, &needs_auth).unwrap_or_else(|| {
+                panic!(
+                    "{name} / {p}: the real client does not show the race\nschedule: {}",
+                    json(&schedule)
+                )
+            });
+            let twin_verdict = rt.property(p).verdict;
+            if twin_verdict == Verdict::Violated {
+                // The twin's patch is for another race of this scenario.
+                report.push(format!(
+                    "{name} / {p}: race on the real client ({race}); the patch is not for it"
+                ));
+                continue;
+            }
+            let patched = if react_level {
+                let (sch, dropped) = schedule_from_actions(&patched_model, &actions);
+                eprintln!(
+                    "{name} / {p}: {} model actions do not apply with the patch",
+                    dropped.len()
+                );
+                sch
+            } else {
+                let mut sch = schedule.clone();
+                sch.options.patches = patches.clone();
+                sch
+            };
+            assert_eq!(patched.options.patches, patches);
+            let trace = h.run(&patched).expect("the harness runs");
+            if let Some(race) = races::shown(p, &patched, &trace, &needs_auth) {
+                panic!(
+                    "{name} / {p}: with {ids:?} the real client still shows the race: {race}\nschedule: {}",
+                    json(&patched)
+                );
+            }
+            if let Err(d) = validate(&patched, &trace) {
+                panic!(
+                    "{name} / {p}: the patched run is not a trace of the patched model: {d}\nschedule: {}",
+                    json(&patched)
+                );
+            }
+            removed += 1;
+            report.push(format!(
+                "{name} / {p}: race on the real client ({race}); none with {ids:?}"
+            ));
+            if react_level {
+                // React mode: the real useQuery, unpatched and patched.
+                let walk = ReactWalk::new(&s).expect("a React walk");
+                let schedule = walk
+                    .counterexample(p, 200_000)
+                    .unwrap_or_else(|| panic!("{name} / {p}: no React-mode counterexample"));
+                let trace = h.run(&schedule).unwrap();
+                if let Err(d) = validate(&schedule, &trace) {
+                    panic!("{name} / {p} (React): {d}");
+                }
+                let race = races::shown(p, &schedule, &trace, &needs_auth).unwrap_or_else(|| {
+                    panic!("{name} / {p} (React): the real stack does not show the race")
+                });
+                let mut patched = schedule.clone();
+                patched.options.patches = patches.clone();
+                let trace = h.run(&patched).unwrap();
+                if let Some(race) = races::shown(p, &patched, &trace, &needs_auth) {
+                    panic!(
+                        "{name} / {p} (React): with {ids:?} the real stack still shows the race: {race}\nschedule: {}",
+                        json(&patched)
+                    );
+                }
+                if let Err(d) = validate(&patched, &trace) {
+                    panic!(
+                        "{name} / {p} (React): the patched run is not a trace of the patched model: {d}\nschedule: {}",
+                        json(&patched)
+                    );
+                }
+                report.push(format!(
+                    "{name} / {p} (React, {} steps): race on the real stack ({race}); none with {ids:?}",
+                    schedule.steps.len()
+                ));
+            }
+        }
+        assert!(violated > 0, "{name}: no safety property violated");
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(removed >= 3, "{report:#?}");
+}

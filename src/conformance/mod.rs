@@ -858,13 +858,27 @@ impl Drop for Harness {
 /// steps (session changes) have no client-level counterpart: they shaped
 /// the answers, which the schedule states directly.
 pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
+    let (schedule, dropped) = schedule_from_actions(model, actions);
+    assert!(dropped.is_empty(), "a trace replays");
+    schedule
+}
+
+/// [`schedule_from_trace`] for actions that need not all apply in `model`
+/// (e.g. a counterexample of the unpatched model replayed on a patched
+/// one): an action that does not apply when its turn comes is left out.
+/// Returns the schedule and the indices of the actions left out.
+pub fn schedule_from_actions(model: &AuthModel, actions: &[Action]) -> (Schedule, Vec<usize>) {
     let ctx = &model.ctx;
     let mut steps = Vec::new();
+    let mut dropped = Vec::new();
     let mut s = model.init_state();
-    for a in actions {
+    for (k, a) in actions.iter().enumerate() {
         let mut fx = Fx::observing();
         let before = s.clone();
-        let next = model.step(&s, *a, &mut fx).expect("a trace replays");
+        let Some(next) = model.step(&s, *a, &mut fx) else {
+            dropped.push(k);
+            continue;
+        };
         let obs = fx.obs.unwrap_or_default();
         // The app's calls on the client, whichever step made them (a commit,
         // or a provider change that React committed in the same task).
@@ -944,7 +958,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
         }
         s = next;
     }
-    Schedule {
+    let schedule = Schedule {
         name: None,
         mode: None,
         provider: None,
@@ -962,13 +976,11 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
         options: Options {
             expect_auth: ctx.expect_auth,
             initial_auth_token_reuse: ctx.initial_token_reuse,
-            patches: Patch::ALL
-                .into_iter()
-                .filter(|p| ctx.patched(*p))
-                .collect(),
+            patches: Patch::ALL.into_iter().filter(|p| ctx.patched(*p)).collect(),
         },
         steps,
-    }
+    };
+    (schedule, dropped)
 }
 
 /// Builds a schedule by walking the model: at each point the candidate
