@@ -55,7 +55,7 @@ mod random {
     use std::cell::RefCell;
 
     use authrace::conformance::{FnDecl, Options, Schedule, schedule_from_choices, validate};
-    use authrace::scenario::AuthReq;
+    use authrace::scenario::{AuthReq, Patch};
     use proptest::prelude::*;
     use proptest::test_runner::{
         Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
@@ -78,31 +78,9 @@ mod random {
         ]
     }
 
-    /// Schedules built by walking the model with random choices (see
-    /// `schedule_from_choices`): every step kind, mostly applicable.
-    pub fn schedule(max_steps: usize) -> impl Strategy<Value = Schedule> {
-        (0u8..4, prop::collection::vec(any::<u16>(), 1..=max_steps)).prop_map(|(opt, choices)| {
-            let options = Options {
-                expect_auth: opt == 1,
-                initial_auth_token_reuse: opt == 2,
-                patches: Vec::new(),
-            };
-            schedule_from_choices(&functions(), options, &choices).expect("valid functions")
-        })
-    }
-
-    /// At least 500 random schedules (PROPTEST_CASES overrides) run on the
-    /// real client; every trace must be one the model produces. The seed is
-    /// printed; AUTHRACE_SEED=<hex> replays a run. A failure is shrunk to a
-    /// minimal schedule, printed as JSON for `node tests/conformance/run.mjs`.
-    #[test]
-    fn random_schedules_on_the_real_client_are_model_traces() {
-        let cases: u32 = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(500)
-            .max(1);
-        let seed: [u8; 32] = match std::env::var("AUTHRACE_SEED") {
+    /// AUTHRACE_SEED (hex), or one from the clock.
+    fn seed() -> [u8; 32] {
+        match std::env::var("AUTHRACE_SEED") {
             Ok(hex) => {
                 let mut s = [0u8; 32];
                 for (i, b) in s.iter_mut().enumerate() {
@@ -120,7 +98,185 @@ mod random {
                 s[..16].copy_from_slice(&t.to_le_bytes());
                 s
             }
-        };
+        }
+    }
+
+    /// Schedules built by walking the model with random choices (see
+    /// `schedule_from_choices`): every step kind, mostly applicable.
+    pub fn schedule(max_steps: usize) -> impl Strategy<Value = Schedule> {
+        patched_schedule(max_steps, Vec::new())
+    }
+
+    /// [`schedule`] on a client (and a model) with `patches` applied.
+    pub fn patched_schedule(
+        max_steps: usize,
+        patches: Vec<Patch>,
+    ) -> impl Strategy<Value = Schedule> {
+        (0u8..4, prop::collection::vec(any::<u16>(), 1..=max_steps)).prop_map(
+            move |(opt, choices)| {
+                let options = Options {
+                    expect_auth: opt == 1,
+                    initial_auth_token_reuse: opt == 2,
+                    patches: patches.clone(),
+                };
+                schedule_from_choices(&functions(), options, &choices).expect("valid functions")
+            },
+        )
+    }
+
+    /// Where the client-level patches act, in a run: a token request
+    /// pending at a `clearAuth` step answered with a token after it
+    /// (discarded with `clear-auth-resets-manager`), and the forced fetch
+    /// that follows an AuthError answered with the token the client last
+    /// sent (presented again with `same-token-is-success`).
+    fn patch_sites(s: &Schedule, trace: &[serde_json::Value]) -> (bool, bool) {
+        use authrace::conformance::Step;
+        let mut pending = std::collections::BTreeSet::new();
+        let mut pending_at_clear = std::collections::BTreeSet::new();
+        let mut answered_after_clear = false;
+        let mut last_sent: Option<String> = None;
+        let mut auth_error = false;
+        let mut reauth_requests = std::collections::BTreeSet::new();
+        let mut same_token = false;
+        let mut step = None;
+        for e in trace {
+            match e["type"].as_str().unwrap_or("") {
+                "step" => {
+                    step = e["index"].as_u64().and_then(|k| s.steps.get(k as usize));
+                    if let Some(Step::AnswerToken { request, token }) = step {
+                        let r = u64::from(*request);
+                        pending.remove(&r);
+                        if token.as_deref().is_some_and(|t| t != "throw")
+                            && pending_at_clear.contains(&r)
+                        {
+                            answered_after_clear = true;
+                        }
+                        if reauth_requests.contains(&r) && token.is_some() && *token == last_sent {
+                            same_token = true;
+                        }
+                    }
+                }
+                "tokenRequest" => {
+                    let r = e["index"].as_u64().unwrap_or(u64::MAX);
+                    pending.insert(r);
+                    if auth_error && e["forceRefreshToken"] == true {
+                        reauth_requests.insert(r);
+                        auth_error = false;
+                    }
+                }
+                "clearAuth" if matches!(step, Some(Step::ClearAuth)) => {
+                    pending_at_clear = pending.clone();
+                }
+                "setAuth" => auth_error = false,
+                "serverSend" if e["frame"]["type"] == "AuthError" => auth_error = true,
+                "send" if e["frame"]["type"] == "Authenticate" => {
+                    last_sent = e["frame"]["value"].as_str().map(str::to_string);
+                }
+                _ => {}
+            }
+        }
+        (answered_after_clear, same_token)
+    }
+
+    /// A known difference of the patched model, not of the patch: with
+    /// `clear-auth-resets-manager`, `app_clear_auth` reports the refetch
+    /// timer cleared, and so does the `set_auth_state(NoAuth)` it calls, so a
+    /// `clearAuth` step with the refetch timer armed shows one
+    /// `timerCleared` on the real client and two in the model. Such a
+    /// schedule is counted, and compared no further.
+    fn double_timer_cleared(d: &authrace::conformance::Divergence) -> bool {
+        let cleared = serde_json::json!({"type": "timerCleared", "kind": "refetch"});
+        let mut model = d.model.clone();
+        match model.iter().rposition(|e| *e == cleared) {
+            Some(i) if d.op == "\"clearAuth\"" => {
+                model.remove(i);
+                model == d.client
+            }
+            _ => false,
+        }
+    }
+
+    /// The client-level patches (`clear-auth-resets-manager`,
+    /// `same-token-is-success`, alone and together) on random schedules:
+    /// every trace of the patched real client is one the patched model
+    /// produces. 500 schedules per patch set (PROPTEST_CASES overrides);
+    /// AUTHRACE_SEED replays.
+    #[test]
+    fn random_schedules_on_the_patched_client_are_patched_model_traces() {
+        let cases: u32 = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(500)
+            .max(1);
+        let seed = seed();
+        let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+        eprintln!(
+            "patched conformance: {cases} random schedules per patch set, AUTHRACE_SEED={hex}"
+        );
+        let harness = RefCell::new(super::harness());
+        for set in [
+            vec![Patch::ClearAuthResetsManager],
+            vec![Patch::SameTokenIsSuccess],
+            vec![Patch::ClearAuthResetsManager, Patch::SameTokenIsSuccess],
+        ] {
+            let mut runner = TestRunner::new_with_rng(
+                Config {
+                    cases,
+                    failure_persistence: None,
+                    ..Config::default()
+                },
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+            );
+            let sites = RefCell::new((0usize, 0usize, 0usize));
+            let result = runner.run(&patched_schedule(60, set.clone()), |s| {
+                let trace = harness
+                    .borrow_mut()
+                    .run(&s)
+                    .map_err(|e| TestCaseError::fail(format!("harness: {e}")))?;
+                let (a, b) = patch_sites(&s, &trace);
+                let mut n = sites.borrow_mut();
+                n.0 += usize::from(a);
+                n.1 += usize::from(b);
+                match validate(&s, &trace) {
+                    Ok(()) => Ok(()),
+                    Err(d) if double_timer_cleared(&d) => {
+                        n.2 += 1;
+                        Ok(())
+                    }
+                    Err(d) => Err(TestCaseError::fail(d.to_string())),
+                }
+            });
+            let ids: Vec<&str> = set.iter().map(|p| p.id()).collect();
+            match result {
+                Ok(()) => {}
+                Err(TestError::Fail(reason, minimal)) => panic!(
+                    "AUTHRACE_SEED={hex} patches {ids:?}\n{reason}\nminimal schedule:\n{}",
+                    serde_json::to_string(&minimal).unwrap()
+                ),
+                Err(e) => panic!("AUTHRACE_SEED={hex} patches {ids:?}\n{e}"),
+            }
+            let (a, b, known) = sites.into_inner();
+            eprintln!(
+                "patches {ids:?}: {a} schedules answered a token after clearAuth, {b} answered the forced fetch after an AuthError with the token last sent, {known} stopped at the model's doubled timerCleared"
+            );
+            if cases >= 500 && set.contains(&Patch::ClearAuthResetsManager) {
+                assert!(a > 0, "{ids:?}: no token answered after clearAuth");
+            }
+        }
+    }
+
+    /// At least 500 random schedules (PROPTEST_CASES overrides) run on the
+    /// real client; every trace must be one the model produces. The seed is
+    /// printed; AUTHRACE_SEED=<hex> replays a run. A failure is shrunk to a
+    /// minimal schedule, printed as JSON for `node tests/conformance/run.mjs`.
+    #[test]
+    fn random_schedules_on_the_real_client_are_model_traces() {
+        let cases: u32 = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(500)
+            .max(1);
+        let seed = seed();
         let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!("conformance: {cases} random schedules, AUTHRACE_SEED={hex}");
         let mut runner = TestRunner::new_with_rng(
