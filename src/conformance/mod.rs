@@ -881,8 +881,22 @@ pub fn schedule_from_actions(model: &AuthModel, actions: &[Action]) -> (Schedule
         };
         let obs = fx.obs.unwrap_or_default();
         // The app's calls on the client, whichever step made them (a commit,
-        // or a provider change that React committed in the same task).
-        for o in &obs {
+        // or a provider change that React committed in the same task). A
+        // client or network step makes none: a `clearAuth` there is the
+        // client's own (a refetch that returned null), which the harness
+        // client makes by itself.
+        let app_step = matches!(
+            a,
+            Action::Commit
+                | Action::Effects
+                | Action::ProviderResolves
+                | Action::ProviderNewFetcher
+                | Action::ProviderSignIn { .. }
+                | Action::ProviderSignOut { .. }
+                | Action::ProviderSignOutSeen
+                | Action::ProviderAnswers { .. }
+        );
+        for o in obs.iter().filter(|_| app_step) {
             match o {
                 Obs::Call(Call::SetAuth) => steps.push(Step::SetAuth),
                 Obs::Call(Call::ClearAuth) => steps.push(Step::ClearAuth),
