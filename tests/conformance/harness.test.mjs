@@ -201,6 +201,23 @@ test("patches: with clear-auth-resets-manager, clearAuth cancels the refetch tim
   assert.equal(sends(stepEvents(plain, 16))[0].value, "A#2");
 });
 
+test("patches: clear-auth-resets-manager during a reauthentication leaves the socket stopped", async () => {
+  const schedule = load("clear-auth-during-reauth-patched");
+  const trace = await runSchedule(schedule);
+  // The forced fetch's answer after clearAuth() is discarded: no socket is
+  // created again, not even after a new setAuth and its token.
+  assert.deepEqual(
+    trace.filter((e) => e.type === "socketCreated").map((e) => e.conn),
+    [0],
+  );
+  const end = trace.find((e) => e.type === "end");
+  assert.deepEqual(end.pendingTimers.filter((k) => k !== "inactivity"), []);
+  assert.ok(trace.some((e) => e.type === "skipped" && e.step === 15 && e.op === "socketOpen"));
+  // Unpatched, the answer restarts the socket.
+  const plain = await runSchedule({ ...schedule, options: {} });
+  assert.ok(stepEvents(plain, 10).some((e) => e.type === "socketCreated" && e.conn === 1));
+});
+
 test("patches: an unknown id, or a hunk that does not fit, is an error naming it", async () => {
   const trace = await runSchedule({ functions: [], options: { patches: ["no-such-patch"] }, steps: [] });
   assert.equal(trace.length, 1);
