@@ -22,7 +22,7 @@ use crate::model::msg::{
     ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryMod, ServerFrame, Token, user_name,
 };
 use crate::model::{Action, AuthModel, Call, Ctx, Fx, Obs, State, TimerKind};
-use crate::scenario::{AuthReq, Scenario};
+use crate::scenario::{AuthReq, Patch, Scenario};
 
 /// A function of the scripted server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,11 @@ pub struct Options {
     pub expect_auth: bool,
     #[serde(default)]
     pub initial_auth_token_reuse: bool,
+    /// Proposed changes applied to a copy of the real package
+    /// (`tests/conformance/patches/<id>.diff`) and to the model that
+    /// validates the trace (`[client] patches`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<Patch>,
 }
 
 /// One step of a schedule (`tests/conformance/README.md`, "Steps").
@@ -214,9 +219,17 @@ impl Driver {
         let mut text = format!(
             "name = \"schedule\"\n[provider]\nkind = \"custom\"\nat_load = \"{at_load}\"\nrebuild_fetcher = \"never\"\n[app]\nstore_user = {store_user}\n"
         );
+        let patches: Vec<String> = s
+            .options
+            .patches
+            .iter()
+            .map(|p| format!("\"{}\"", p.id()))
+            .collect();
         text.push_str(&format!(
-            "[client]\nexpect_auth = {}\ninitial_token_reuse = {}\n",
-            s.options.expect_auth, s.options.initial_auth_token_reuse
+            "[client]\nexpect_auth = {}\ninitial_token_reuse = {}\npatches = [{}]\n",
+            s.options.expect_auth,
+            s.options.initial_auth_token_reuse,
+            patches.join(", ")
         ));
         for f in &s.functions {
             let auth = serde_json::to_value(f.auth).map_err(|e| e.to_string())?;
@@ -325,7 +338,9 @@ impl Driver {
                 self.state.client_unsubscribe(&ctx, f, &mut fx);
             }
             Step::SetAuth => self.state.client_set_auth(&ctx, &mut fx),
-            Step::ClearAuth => self.state.client_clear_auth(&ctx, &mut fx),
+            // The app's clearAuth() (with `clear-auth-resets-manager` it also
+            // resets the auth manager).
+            Step::ClearAuth => self.state.app_clear_auth(&ctx, &mut fx),
             Step::AnswerToken { request, token } => {
                 let i = self
                     .state
@@ -844,17 +859,45 @@ impl Drop for Harness {
 /// steps (session changes) have no client-level counterpart: they shaped
 /// the answers, which the schedule states directly.
 pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
+    let (schedule, dropped) = schedule_from_actions(model, actions);
+    assert!(dropped.is_empty(), "a trace replays");
+    schedule
+}
+
+/// [`schedule_from_trace`] for actions that need not all apply in `model`
+/// (e.g. a counterexample of the unpatched model replayed on a patched
+/// one): an action that does not apply when its turn comes is left out.
+/// Returns the schedule and the indices of the actions left out.
+pub fn schedule_from_actions(model: &AuthModel, actions: &[Action]) -> (Schedule, Vec<usize>) {
     let ctx = &model.ctx;
     let mut steps = Vec::new();
+    let mut dropped = Vec::new();
     let mut s = model.init_state();
-    for a in actions {
+    for (k, a) in actions.iter().enumerate() {
         let mut fx = Fx::observing();
         let before = s.clone();
-        let next = model.step(&s, *a, &mut fx).expect("a trace replays");
+        let Some(next) = model.step(&s, *a, &mut fx) else {
+            dropped.push(k);
+            continue;
+        };
         let obs = fx.obs.unwrap_or_default();
         // The app's calls on the client, whichever step made them (a commit,
-        // or a provider change that React committed in the same task).
-        for o in &obs {
+        // or a provider change that React committed in the same task). A
+        // client or network step makes none: a `clearAuth` there is the
+        // client's own (a refetch that returned null), which the harness
+        // client makes by itself.
+        let app_step = matches!(
+            a,
+            Action::Commit
+                | Action::Effects
+                | Action::ProviderResolves
+                | Action::ProviderNewFetcher
+                | Action::ProviderSignIn { .. }
+                | Action::ProviderSignOut { .. }
+                | Action::ProviderSignOutSeen
+                | Action::ProviderAnswers { .. }
+        );
+        for o in obs.iter().filter(|_| app_step) {
             match o {
                 Obs::Call(Call::SetAuth) => steps.push(Step::SetAuth),
                 Obs::Call(Call::ClearAuth) => steps.push(Step::ClearAuth),
@@ -930,7 +973,7 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
         }
         s = next;
     }
-    Schedule {
+    let schedule = Schedule {
         name: None,
         mode: None,
         provider: None,
@@ -948,9 +991,11 @@ pub fn schedule_from_trace(model: &AuthModel, actions: &[Action]) -> Schedule {
         options: Options {
             expect_auth: ctx.expect_auth,
             initial_auth_token_reuse: ctx.initial_token_reuse,
+            patches: Patch::ALL.into_iter().filter(|p| ctx.patched(*p)).collect(),
         },
         steps,
-    }
+    };
+    (schedule, dropped)
 }
 
 /// Builds a schedule by walking the model: at each point the candidate
@@ -1191,6 +1236,7 @@ impl ReactWalk {
             options: Options {
                 expect_auth: scenario.client.expect_auth,
                 initial_auth_token_reuse: scenario.client.initial_token_reuse,
+                patches: scenario.client.patches.clone(),
             },
             steps: Vec::new(),
         };

@@ -184,6 +184,53 @@ test("clearAuth leaves the refetch timer armed; it authenticates again", async (
   ]);
 });
 
+test("patches: with clear-auth-resets-manager, clearAuth cancels the refetch timer", async () => {
+  const schedule = { ...load("clear-auth-keeps-refetch"), options: { patches: ["clear-auth-resets-manager"] } };
+  const trace = await runSchedule(schedule);
+  const step12 = stepEvents(trace, 12);
+  assert.deepEqual(sends(step12), [{ type: "Authenticate", tokenType: "None", baseVersion: 2 }]);
+  assert.deepEqual(
+    step12.filter((e) => e.type === "timerCleared" && e.kind === "refetch"),
+    [{ type: "timerCleared", kind: "refetch" }],
+  );
+  assert.ok(trace.some((e) => e.type === "skipped" && e.step === 15), "the refetch timer is gone");
+  assert.ok(!trace.some((e) => e.type === "harnessError"));
+  // The installed package is untouched: the same schedule without patches
+  // still authenticates again.
+  const plain = await runSchedule(load("clear-auth-keeps-refetch"));
+  assert.equal(sends(stepEvents(plain, 16))[0].value, "A#2");
+});
+
+test("patches: clear-auth-resets-manager during a reauthentication leaves the socket stopped", async () => {
+  const schedule = load("clear-auth-during-reauth-patched");
+  const trace = await runSchedule(schedule);
+  // The forced fetch's answer after clearAuth() is discarded: no socket is
+  // created again, not even after a new setAuth and its token.
+  assert.deepEqual(
+    trace.filter((e) => e.type === "socketCreated").map((e) => e.conn),
+    [0],
+  );
+  const end = trace.find((e) => e.type === "end");
+  assert.deepEqual(end.pendingTimers.filter((k) => k !== "inactivity"), []);
+  assert.ok(trace.some((e) => e.type === "skipped" && e.step === 15 && e.op === "socketOpen"));
+  // Unpatched, the answer restarts the socket.
+  const plain = await runSchedule({ ...schedule, options: {} });
+  assert.ok(stepEvents(plain, 10).some((e) => e.type === "socketCreated" && e.conn === 1));
+});
+
+test("patches: an unknown id, or a hunk that does not fit, is an error naming it", async () => {
+  const trace = await runSchedule({ functions: [], options: { patches: ["no-such-patch"] }, steps: [] });
+  assert.equal(trace.length, 1);
+  assert.equal(trace[0].type, "harnessError");
+  assert.match(trace[0].message, /no-such-patch/);
+  const { parseDiff, applyHunks } = await import("./lib/patches.mjs");
+  const [file] = parseDiff("about\n--- a/x.js\n+++ b/x.js\n@@ -2,2 +2,2 @@\n b\n-c\n+C\n", "t.diff");
+  assert.equal(file.path, "x.js");
+  assert.equal(applyHunks("a\nb\nc\nd", file.hunks, "t"), "a\nb\nC\nd");
+  assert.equal(applyHunks("z\na\nb\nc", file.hunks, "t"), "z\na\nb\nC", "found at an offset");
+  assert.throws(() => applyHunks("a\nb\nx", file.hunks, "t.diff, x.js"), /t\.diff, x\.js: the hunk at diff line 4 does not apply/);
+});
+
 test("a fetchToken that throws leaves the socket paused; the next setAuth resumes without Connect", async () => {
   const trace = await runSchedule({
     functions: [{ name: "q:list", auth: "required" }],

@@ -84,6 +84,18 @@ test("gates: setAuth before gated subscribes; sign-out unsubscribes around clear
   ]);
 });
 
+test("patched useQuery (unsubscribe-before-clear-auth): skipped children unsubscribe before clearAuth", () => {
+  const [trace] = runBatch([load("schedules-react", "gates-signin-patched")]);
+  assert.ok(!trace.some((e) => e.type === "harnessError"));
+  assert.deepEqual(calls(stepEvents(trace, 8)), [
+    "unmount Authed",
+    "unsubscribe q:list",
+    "unsubscribe q:list",
+    "unsubscribe q:list",
+    "clearAuth",
+  ]);
+});
+
 test("manual React scheduling: commit and passive effects are separate host tasks", () => {
   const [trace] = runBatch([load("schedules-react", "new-fetcher-manual")]);
   assert.deepEqual(

@@ -7,10 +7,11 @@
 import { FakeClock, activate, deactivate, drain, installEnvironment } from "./env.mjs";
 import { Network } from "./network.mjs";
 import { FakeServer } from "./server.mjs";
+import { loadPatched } from "./patches.mjs";
 import { encodeToken } from "./tokens.mjs";
 
 installEnvironment();
-const { BaseConvexClient } = await import("convex/browser");
+const convexBrowser = await import("convex/browser");
 
 export const DEPLOYMENT_URL = "https://authrace-test.convex.cloud";
 
@@ -53,6 +54,8 @@ export const DEFAULT_OPTIONS = {
   tokenLifetimeSeconds: 900,
   traceLogs: false,
   verbose: false,
+  /** Ids of diffs in patches/ applied to a copy of the package (lib/patches.mjs). */
+  patches: [],
 };
 
 export class Run {
@@ -117,8 +120,13 @@ export class Run {
     };
   }
 
+  /** Loads the convex modules this run uses (a patched copy if `options.patches`). */
+  async load() {
+    this.convexBrowser = (await loadPatched(this.options.patches, "browser")) ?? convexBrowser;
+  }
+
   construct() {
-    this.base = new BaseConvexClient(DEPLOYMENT_URL, () => {}, this.clientOptions());
+    this.base = new this.convexBrowser.BaseConvexClient(DEPLOYMENT_URL, () => {}, this.clientOptions());
     this.instrument(this.base);
   }
 
@@ -161,10 +169,26 @@ export class Run {
       );
     };
     const clearAuth = base.clearAuth.bind(base);
+    // With clear-auth-resets-manager the auth manager's own fallback calls
+    // clearLocalAuth() instead of clearAuth(): traced as a clearAuth too, but
+    // once when the app's clearAuth() calls it.
+    let inClearAuth = false;
     base.clearAuth = () => {
       emit({ type: "clearAuth" });
-      clearAuth();
+      inClearAuth = true;
+      try {
+        clearAuth();
+      } finally {
+        inClearAuth = false;
+      }
     };
+    if (typeof base.clearLocalAuth === "function") {
+      const clearLocalAuth = base.clearLocalAuth.bind(base);
+      base.clearLocalAuth = () => {
+        if (!inClearAuth) emit({ type: "clearAuth" });
+        clearLocalAuth();
+      };
+    }
     base.addOnTransitionHandler((transition) => {
       for (const q of transition.queries) {
         let query;
@@ -370,6 +394,11 @@ export async function runScheduleIn(RunClass, schedule) {
   let run;
   try {
     run = new RunClass(schedule);
+  } catch (err) {
+    return [{ type: "harnessError", message: describeError(err) }];
+  }
+  try {
+    await run.load();
   } catch (err) {
     return [{ type: "harnessError", message: describeError(err) }];
   }

@@ -22,6 +22,7 @@ import vm from "node:vm";
 import { JSDOM } from "jsdom";
 import { drain, installEnvironment, installHostTaskCapture, setHostSink } from "./env.mjs";
 import { DEPLOYMENT_URL, Run, describeError } from "./harness.mjs";
+import { loadPatched } from "./patches.mjs";
 import { encodeToken, parseLabel, tokenLabel } from "./tokens.mjs";
 
 installEnvironment();
@@ -99,8 +100,6 @@ const convexReact = await import("convex/react");
 removeDom();
 if (ownDevtoolsHook) delete globalThis.__REACT_DEVTOOLS_GLOBAL_HOOK__;
 
-const { ConvexReactClient, ConvexProviderWithAuth, useConvexAuth, useQuery, useMutation, Authenticated } =
-  convexReact;
 const h = React.createElement;
 
 const GATES = new Set(["none", "provider", "convex-auth", "authenticated", "current-user"]);
@@ -271,6 +270,20 @@ export class ReactRun extends Run {
     this.providerListeners = new Set();
     this.fetchers = new Map();
     this.hostTasks = [];
+  }
+
+  /** convex/react of this run: the installed one, or a patched copy (`options.patches`). */
+  async load() {
+    const patches = this.options.patches ?? [];
+    if (patches.length > 0 && this.ba !== null) {
+      throw new Error("options.patches: not supported with provider kind better-auth (it imports the installed convex/react)");
+    }
+    installDom();
+    try {
+      this.convexReact = (await loadPatched(patches, "react")) ?? convexReact;
+    } finally {
+      removeDom();
+    }
   }
 
   // --- the auth provider (a controllable useAuth hook) -------------------
@@ -471,6 +484,7 @@ export class ReactRun extends Run {
   // --- the app ------------------------------------------------------------
 
   buildApp() {
+    const { ConvexProviderWithAuth, useConvexAuth, useQuery, useMutation, Authenticated } = this.convexReact;
     const run = this;
     const subscribeProvider = (l) => {
       run.providerListeners.add(l);
@@ -628,7 +642,7 @@ export class ReactRun extends Run {
     // ConvexReactClient creates its BaseConvexClient (and so the socket)
     // lazily, the first time anything reads `sync`; the subclass only traces
     // that moment and instruments the new client.
-    class TracedReactClient extends ConvexReactClient {
+    class TracedReactClient extends this.convexReact.ConvexReactClient {
       get sync() {
         const fresh = run.base === null;
         if (fresh) run.emit({ type: "clientCreated" });
