@@ -74,6 +74,10 @@ pub struct PropertyReport {
     pub steps: Option<Vec<TraceStep>>,
     #[serde(skip)]
     pub cycle_steps: Option<Vec<TraceStep>>,
+    /// For a property that holds, with `CheckOptions::witnesses`: a
+    /// shortest run that exercises it.
+    #[serde(skip)]
+    pub witness: Option<Vec<TraceStep>>,
 }
 
 impl PropertyReport {
@@ -95,7 +99,14 @@ impl PropertyReport {
             cycle: None,
             steps,
             cycle_steps: None,
+            witness: None,
         }
+    }
+
+    /// Records a witness of a property that holds.
+    pub fn with_witness(mut self, witness: Option<Vec<TraceStep>>) -> PropertyReport {
+        self.witness = witness;
+        self
     }
 
     /// Records whether a liveness property that holds is also inevitable.
