@@ -171,6 +171,12 @@ pub struct TraceArgs {
     pub property: String,
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
+    #[arg(long, help = MAX_STATES_HELP)]
+    pub max_states: Option<usize>,
+    #[arg(long, help = TIMEOUT_HELP)]
+    pub timeout: Option<f64>,
+    #[arg(long, value_parser = parse_size, help = MAX_MEMORY_HELP)]
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

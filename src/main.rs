@@ -133,19 +133,7 @@ fn run(cli: Cli) -> Result<u8> {
             let Some(scenario) = load_one(&args.scenario) else {
                 return Ok(EXIT_BAD_INPUT);
             };
-            if let Some(t) = args.timeout
-                && !(t.is_finite() && t > 0.0)
-            {
-                bail!("--timeout must be a positive number of seconds, got {t}");
-            }
-            let opts = CheckOptions {
-                max_states: args.max_states,
-                timeout: args.timeout.map(Duration::from_secs_f64),
-                max_memory: args.max_memory,
-                interrupt: Some(interrupt_flag()),
-                progress: std::io::stderr().is_terminal(),
-                ..CheckOptions::default()
-            };
+            let opts = limit_options(args.max_states, args.timeout, args.max_memory)?;
             let report = check(&args.scenario, &scenario, &opts);
             if !report.complete {
                 let undecided: Vec<&str> = report
@@ -261,6 +249,28 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(worst as u8)
         }
     }
+}
+
+/// Options with the limits given on the command line, stopped by Ctrl-C,
+/// with progress on a terminal.
+fn limit_options(
+    max_states: Option<usize>,
+    timeout: Option<f64>,
+    max_memory: Option<u64>,
+) -> Result<CheckOptions> {
+    if let Some(t) = timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        bail!("--timeout must be a positive number of seconds, got {t}");
+    }
+    Ok(CheckOptions {
+        max_states,
+        timeout: timeout.map(Duration::from_secs_f64),
+        max_memory,
+        interrupt: Some(interrupt_flag()),
+        progress: std::io::stderr().is_terminal(),
+        ..CheckOptions::default()
+    })
 }
 
 /// The starter scenario, its comments naming the file it is written to.
@@ -383,10 +393,8 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
         return Ok(EXIT_BAD_INPUT);
     };
     let opts = CheckOptions {
-        interrupt: Some(interrupt_flag()),
-        progress: std::io::stderr().is_terminal(),
         witnesses: true,
-        ..CheckOptions::default()
+        ..limit_options(args.max_states, args.timeout, args.max_memory)?
     };
     let report = check(&args.scenario, &scenario, &opts);
     let prop = report.property(p);
@@ -410,6 +418,12 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
             });
         }
     };
+    if what == "counterexample"
+        && !report.complete
+        && let Some(reason) = &prop.reason
+    {
+        eprintln!("note: {reason}");
+    }
     match args.format {
         TraceFormat::Text => {
             println!("{} of {p} in {}:", what, scenario.name);

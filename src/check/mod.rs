@@ -70,6 +70,20 @@ pub fn resident_memory() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// Peak resident memory of this process in bytes (Linux), if known.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 /// Memory available to this process beyond what it holds, in bytes: the
 /// kernel's estimate (`MemAvailable` in `/proc/meminfo`), or what is left
 /// under the cgroup's limit (a container's) when that is less.
@@ -155,12 +169,16 @@ impl Status {
     /// Prints the line until [`Status::done`] is set, then clears it.
     fn print_until_done(&self) {
         let mut shown = false;
+        let mut last: Option<Instant> = None;
         while !self.done.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(20));
             let elapsed = self.start.elapsed();
-            if elapsed < Duration::from_secs(1) || elapsed.subsec_millis() % 200 >= 20 {
+            if elapsed < Duration::from_secs(1)
+                || last.is_some_and(|l| l.elapsed() < Duration::from_millis(200))
+            {
                 continue;
             }
+            last = Some(Instant::now());
             let memory = match (resident_memory(), self.cap) {
                 (Some(r), Some(c)) => format!(" | {} of {}", human_bytes(r), human_bytes(c)),
                 (Some(r), None) => format!(" | {}", human_bytes(r)),
@@ -261,12 +279,18 @@ impl Watch<'_> {
                 )
             };
             let graph = self.graph.states.load(Ordering::Relaxed);
-            let graph = if p.graph_done {
-                format!("liveness graph done ({} states)", human_count(graph))
-            } else {
-                format!("liveness graph: {} states", human_count(graph))
+            let graph_stopped =
+                self.stopped_by.is_some() || self.opts.max_states.is_some_and(|n| graph >= n);
+            let graph = match (p.graph_done, graph_stopped) {
+                (true, false) => format!("liveness graph done ({} states)", human_count(graph)),
+                (true, true) => format!("liveness graph stopped at {} states", human_count(graph)),
+                (false, _) => format!("liveness graph: {} states", human_count(graph)),
             };
-            self.status.set(format!("{safety} | {graph}"));
+            let line = match self.stopped_by {
+                Some(why) => format!("stopping ({why}): {safety} | {graph}"),
+                None => format!("{safety} | {graph}"),
+            };
+            self.status.set(line);
         }
     }
 }
@@ -282,16 +306,31 @@ struct Progress {
 }
 
 /// Sleeps between polls: briefly at first (most checks take milliseconds),
-/// then up to 5 ms.
-struct Backoff(Duration);
+/// then up to `max`.
+struct Backoff {
+    wait: Duration,
+    max: Duration,
+}
 
 impl Backoff {
+    /// Up to 5 ms between polls, 1 ms when counting states to a limit
+    /// (fewer states past it).
     fn new() -> Backoff {
-        Backoff(Duration::from_micros(20))
+        Backoff {
+            wait: Duration::from_micros(20),
+            max: Duration::from_millis(5),
+        }
+    }
+    fn for_states(max_states: Option<usize>) -> Backoff {
+        let mut b = Backoff::new();
+        if max_states.is_some() {
+            b.max = Duration::from_millis(1);
+        }
+        b
     }
     fn wait(&mut self) {
-        std::thread::sleep(self.0);
-        self.0 = (self.0 * 2).min(Duration::from_millis(5));
+        std::thread::sleep(self.wait);
+        self.wait = (self.wait * 2).min(self.max);
     }
 }
 
@@ -300,7 +339,7 @@ fn run_checker<C: Checker<AuthModel>>(
     watch: &mut Watch<'_>,
     graph_done: &dyn Fn() -> bool,
 ) -> (C, Progress) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::for_states(watch.opts.max_states);
     let progress = |c: &C, done| Progress {
         states: c.state_count(),
         unique: c.unique_state_count(),
@@ -670,6 +709,7 @@ fn check_inner(
             elapsed_ms: start.elapsed().as_millis() as u64,
             graph_states: graph.len(),
             graph_edges: graph.edges,
+            peak_memory: peak_memory(),
         },
         properties: props,
         anomalies,

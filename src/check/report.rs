@@ -31,6 +31,10 @@ pub struct Stats {
     /// Nodes and edges of the state graph liveness was decided on.
     pub graph_states: usize,
     pub graph_edges: usize,
+    /// The process's peak resident memory so far, in bytes (Linux), when
+    /// the report was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_memory: Option<u64>,
 }
 
 /// A trace step as the JSON report carries it.
