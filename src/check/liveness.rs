@@ -77,10 +77,15 @@ pub struct GraphProgress {
     pub index_capacity: AtomicUsize,
     /// States found but not yet expanded (the breadth-first frontier).
     pub frontier: AtomicUsize,
+    /// States the frontier's queue holds before it next grows.
+    pub frontier_capacity: AtomicUsize,
 }
 
 impl GraphProgress {
-    fn record(&self, g: &StateGraph, index: &Index, frontier: usize) {
+    fn record(&self, g: &StateGraph, index: &Index, queue: &VecDeque<(u32, State)>) {
+        let frontier = queue.len();
+        self.frontier_capacity
+            .store(queue.capacity(), Ordering::Relaxed);
         self.states.store(g.len(), Ordering::Relaxed);
         self.kept_edges.store(g.pending_edges, Ordering::Relaxed);
         self.index_capacity
@@ -94,15 +99,29 @@ impl GraphProgress {
     /// ([`StateGraph::finish_bytes`]): stopping the build early for it would
     /// only leave liveness undecided sooner.
     pub fn reserve_bytes(&self) -> u64 {
+        let near =
+            |len: u64, capacity: u64| capacity.saturating_sub(len) <= (capacity / 8).max(1 << 16);
         let states = self.states.load(Ordering::Relaxed) as u64;
         let capacity = self.index_capacity.load(Ordering::Relaxed) as u64;
-        if capacity.saturating_sub(states) > (capacity / 8).max(1 << 16) {
-            return 0;
-        }
         // A hashbrown table of `([u64; 2], u32)` entries: 24 bytes and a
         // control byte per bucket, buckets a power of two at most 7/8 full;
         // growing allocates a table twice as large.
-        (capacity * 8 / 7).max(1).next_power_of_two() * 2 * 25
+        let index = if near(states, capacity) {
+            (capacity * 8 / 7).max(1).next_power_of_two() * 2 * 25
+        } else {
+            0
+        };
+        // The frontier's ring buffer grows in place (a large block is
+        // remapped, not copied) and moves the shorter of its two parts into
+        // the new room: up to half of it is written at once.
+        let frontier = self.frontier.load(Ordering::Relaxed) as u64;
+        let room = self.frontier_capacity.load(Ordering::Relaxed) as u64;
+        let queue = if near(frontier, room) {
+            room / 2 * std::mem::size_of::<(u32, State)>() as u64
+        } else {
+            0
+        };
+        index + queue
     }
 }
 
@@ -207,7 +226,7 @@ impl StateGraph {
             checked += 1;
             if checked.is_multiple_of(1024) {
                 if let Some(p) = limits.progress {
-                    p.record(&g, &index, queue.len());
+                    p.record(&g, &index, &queue);
                 }
                 if model.cancelled() {
                     g.complete = false;
@@ -245,7 +264,7 @@ impl StateGraph {
             }
         }
         if let Some(p) = limits.progress {
-            p.record(&g, &index, queue.len());
+            p.record(&g, &index, &queue);
         }
         if !g.compact {
             g.seal();
