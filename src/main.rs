@@ -401,6 +401,13 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
     let (what, steps) = match (prop.verdict, &prop.steps, &prop.witness) {
         (Verdict::Violated, Some(steps), _) => ("counterexample", steps.clone()),
         (Verdict::Holds, _, Some(steps)) => ("witness", steps.clone()),
+        (Verdict::Holds, _, None) => {
+            eprintln!(
+                "error: {p} holds for {}, but a limit stopped the state graph before it reached a witness",
+                args.scenario.display()
+            );
+            return Ok(3);
+        }
         (v, _, _) => {
             eprintln!(
                 "error: {} is {v} for {}: there is no trace to show{}",

@@ -79,6 +79,8 @@ pub struct GraphProgress {
     pub frontier: AtomicUsize,
     /// States the frontier's queue holds before it next grows.
     pub frontier_capacity: AtomicUsize,
+    /// The build has ended with every reachable state explored.
+    pub complete: std::sync::atomic::AtomicBool,
 }
 
 impl GraphProgress {
@@ -265,6 +267,7 @@ impl StateGraph {
         }
         if let Some(p) = limits.progress {
             p.record(&g, &index, &queue);
+            p.complete.store(g.complete, Ordering::Relaxed);
         }
         if !g.compact {
             g.seal();

@@ -225,7 +225,19 @@ impl Watch<'_> {
         } else {
             p.unique as u64 * 2 * 17 * 8 / 7
         };
-        self.graph.reserve_bytes() + checker + memory_margin(cap)
+        // Once the graph is whole, it decides every property: the checker,
+        // if still running, must leave room for deciding liveness on it.
+        let graph = if !p.graph_done {
+            self.graph.reserve_bytes()
+        } else if self.graph.complete.load(Ordering::Relaxed) {
+            StateGraph::finish_bytes(
+                self.graph.states.load(Ordering::Relaxed),
+                self.graph.kept_edges.load(Ordering::Relaxed),
+            )
+        } else {
+            0
+        };
+        graph + checker + memory_margin(cap)
     }
 
     fn poll(&mut self, p: Progress) {
