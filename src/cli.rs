@@ -147,10 +147,10 @@ pub struct ExploreArgs {
     pub max_memory: Option<u64>,
 }
 
-const MAX_STATES_HELP: &str = "Stop exploring after this many distinct states (verdicts not yet decided become `unknown`, exit 3; traces found are the shortest within what was explored).";
+const MAX_STATES_HELP: &str = "Stop exploring after this many distinct states (verdicts not yet decided become `unknown`, exit 3; traces found are the shortest within what was explored)";
 const TIMEOUT_HELP: &str =
-    "Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3).";
-const MAX_MEMORY_HELP: &str = "Keep the process's memory under this (e.g. 2GiB, 512MiB, 800M): the check stops before it would go over, with a partial report (undecided verdicts become `unknown`, exit 3). Default: 60% of the memory available when the check starts (MemAvailable in /proc/meminfo, or what is left under the cgroup's limit when that is less).";
+    "Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3)";
+const MAX_MEMORY_HELP: &str = "Keep the process's memory under this (e.g. 2GiB, 512MiB, 800M): the check stops before it would go over, with a partial report (undecided verdicts become `unknown`, exit 3). Default: 60% of the memory available when the check starts (MemAvailable in /proc/meminfo, or what is left under the cgroup's limit when that is less)";
 
 #[derive(clap::Args, Debug)]
 pub struct DocsArgs {

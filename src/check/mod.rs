@@ -171,7 +171,7 @@ impl Status {
         let mut shown = false;
         let mut last: Option<Instant> = None;
         while !self.done.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::park_timeout(Duration::from_millis(20));
             let elapsed = self.start.elapsed();
             if elapsed < Duration::from_secs(1)
                 || last.is_some_and(|l| l.elapsed() < Duration::from_millis(200))
@@ -374,11 +374,14 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     let cap = opts.max_memory.or_else(default_max_memory);
     let status = Status::new(start, cap);
     std::thread::scope(|scope| {
-        if opts.progress {
-            scope.spawn(|| status.print_until_done());
-        }
+        let printer = opts
+            .progress
+            .then(|| scope.spawn(|| status.print_until_done()));
         let report = check_inner(path, scenario, opts, cap, &status);
         status.done.store(true, Ordering::Relaxed);
+        if let Some(p) = printer {
+            p.thread().unpark();
+        }
         report
     })
 }
