@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Check scenario files: every property's verdict, and the shortest trace for each violation.
     #[command(
-        after_help = "Example:\n  authrace check models/seed-better-auth-ungated.toml\n  authrace check models/ --format json --threads 2"
+        after_help = "Example:\n  authrace check models/seed-better-auth-ungated.toml\n  authrace check models/ --format json --threads 2\n\nOutput: one report per file; with several files, a last line sums them up (text). JSON: one object when the only argument is a file, otherwise (a folder, or several arguments) an array of them, however many files are found.\n\nExit codes: 0 as expected, 1 a property violated or a verdict differs from [expect], 2 bad input or usage (also a folder with no *.toml), 3 a limit stopped the check."
     )]
     Check(CheckArgs),
     /// Scan a Convex + React app: every query call site, its gate, and the risks under each trigger, with checked fixes.
@@ -38,7 +38,7 @@ pub enum Command {
     Patches(PatchesArgs),
     /// Print the shortest counterexample of a property (or, when it holds, a witness of it being exercised).
     #[command(
-        after_help = "Example:\n  authrace trace models/seed-better-auth-ungated.toml --property query-runs-authenticated --format mermaid"
+        after_help = "Example:\n  authrace trace models/seed-better-auth-ungated.toml --property query-runs-authenticated --format mermaid\n\nExit codes: 0 a trace printed (a counterexample when the property is violated, a witness when it holds; the first line, or the JSON's kind and verdict, say which), 2 bad input or usage, or no trace exists (the property is vacuous: its trigger never happens), 3 a limit stopped the check before the property was decided."
     )]
     Trace(TraceArgs),
     /// Draw one actor's state machine: the explored state graph projected onto that actor.
@@ -53,7 +53,7 @@ pub enum Command {
     Docs(DocsArgs),
     /// Explore the model in a web UI: step through states, follow counterexamples.
     #[command(
-        after_help = "Example:\n  authrace explore models/seed-better-auth-ungated.toml\n  # then open http://127.0.0.1:3000/"
+        after_help = "Example:\n  authrace explore models/seed-better-auth-ungated.toml\n  # then open http://127.0.0.1:3000/\n\nThe scenario is checked first, with the limits below and progress on a terminal; when a limit stops it, the explorer still opens, and the verdicts not decided show as unknown."
     )]
     Explore(ExploreArgs),
     /// Run conformance schedules on the real client (tests/conformance, Node) and check the model produces the same traces.
@@ -108,7 +108,7 @@ pub enum BenchPart {
 #[derive(clap::Args, Debug)]
 pub struct MeasureArgs {
     pub scenario: PathBuf,
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
@@ -154,7 +154,18 @@ pub struct ExploreArgs {
     /// Address to bind (loopback by default; port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:3000")]
     pub addr: String,
+    #[arg(long, help = MAX_STATES_HELP)]
+    pub max_states: Option<usize>,
+    #[arg(long, help = TIMEOUT_HELP)]
+    pub timeout: Option<f64>,
+    #[arg(long, value_parser = parse_size, help = MAX_MEMORY_HELP)]
+    pub max_memory: Option<u64>,
 }
+
+const MAX_STATES_HELP: &str = "Stop exploring after this many distinct states (verdicts not yet decided become `unknown`, exit 3; traces found are the shortest within what was explored)";
+const TIMEOUT_HELP: &str =
+    "Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3)";
+const MAX_MEMORY_HELP: &str = "Keep the process's memory under this (e.g. 2GiB, 512MiB, 800M): the check stops before it would go over, with a partial report (undecided verdicts become `unknown`, exit 3). Default: 60% of the memory available when the check starts (MemAvailable in /proc/meminfo, or what is left under the cgroup's limit when that is less)";
 
 #[derive(clap::Args, Debug)]
 pub struct DocsArgs {
@@ -175,6 +186,12 @@ pub struct TraceArgs {
     pub property: String,
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,
+    #[arg(long, help = MAX_STATES_HELP)]
+    pub max_states: Option<usize>,
+    #[arg(long, help = TIMEOUT_HELP)]
+    pub timeout: Option<f64>,
+    #[arg(long, value_parser = parse_size, help = MAX_MEMORY_HELP)]
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -212,8 +229,8 @@ pub struct CheckArgs {
     /// Exploration strategy (overrides the scenario's [check] strategy).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
-    /// Threads for stateright's safety exploration (the liveness graph is built on one more thread alongside). Counterexamples stay shortest with BFS: they are read off the breadth-first state graph.
-    #[arg(long, default_value_t = 1)]
+    /// Threads for stateright's safety exploration, at least 1 (the liveness graph is built on one more thread alongside). Counterexamples stay shortest with BFS: they are read off the breadth-first state graph.
+    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
     /// Turn symmetry reduction off (every renaming of token and connection numbers explored separately); verdicts are the same, only to measure what the reduction saves.
     #[arg(long)]
@@ -221,14 +238,11 @@ pub struct CheckArgs {
     /// Depth bound (overrides the scenario's [check] max_depth).
     #[arg(long)]
     pub max_depth: Option<usize>,
-    /// Stop after this many states (verdicts not yet decided become `unknown`, exit 3).
-    #[arg(long)]
+    #[arg(long, help = MAX_STATES_HELP)]
     pub max_states: Option<usize>,
-    /// Stop after this many seconds (verdicts not yet decided become `unknown`, exit 3).
-    #[arg(long)]
+    #[arg(long, help = TIMEOUT_HELP)]
     pub timeout: Option<f64>,
-    /// Stop when the process uses more memory than this (e.g. 2GiB, 512MiB, 800M); undecided verdicts become `unknown`, exit 3.
-    #[arg(long, value_parser = parse_size)]
+    #[arg(long, value_parser = parse_size, help = MAX_MEMORY_HELP)]
     pub max_memory: Option<u64>,
     /// For violated properties, re-check with stronger gates and expectAuth and report what fixes them.
     #[arg(long)]
@@ -264,8 +278,8 @@ pub struct ScanArgs {
     /// Which triggers to check, comma-separated: first-load, sign-up, sign-in, sign-out, switch-user, reconnect, token-refresh, token-expiry (default: all).
     #[arg(long, value_delimiter = ',')]
     pub triggers: Vec<String>,
-    /// Threads for each check's safety exploration.
-    #[arg(long, default_value_t = 1)]
+    /// Threads for each check's safety exploration, at least 1.
+    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
     /// Depth bound for each check.
     #[arg(long)]
@@ -276,7 +290,7 @@ pub struct ScanArgs {
     /// Stop each check after this many seconds (exit 3 if any stops).
     #[arg(long)]
     pub timeout: Option<f64>,
-    /// Stop a check when the process uses more memory than this (e.g. 2GiB).
+    /// Keep each check's memory under this (e.g. 2GiB): it stops before it would go over (exit 3). Default: 60% of the memory available when the check starts.
     #[arg(long, value_parser = parse_size)]
     pub max_memory: Option<u64>,
 }
@@ -298,6 +312,15 @@ pub enum Format {
 pub enum StrategyArg {
     Bfs,
     Dfs,
+}
+
+/// Parses a thread count: a whole number, at least 1.
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("at least 1 thread is needed (0 is not a thread count)".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a number of threads")),
+    }
 }
 
 /// Parses a size: a number with an optional unit (B, K/KB/KiB, M/MB/MiB, G/GB/GiB).

@@ -14,8 +14,7 @@ use clap::Parser;
 
 use authrace::check::liveness::{Limits, StateGraph};
 use authrace::check::report::Outcome;
-use authrace::check::trace;
-use authrace::check::{CheckOptions, check, witness};
+use authrace::check::{CheckOptions, check};
 use authrace::model::AuthModel;
 use authrace::present::diagram::{self, DiagramActor, Machine};
 use authrace::scenario::properties::{PropertyId, Verdict};
@@ -78,7 +77,7 @@ fn run(cli: Cli) -> Result<u8> {
                 );
                 return Ok(EXIT_BAD_INPUT);
             }
-            std::fs::write(&args.path, authrace::scenario::STARTER)
+            std::fs::write(&args.path, starter_for(&args.path))
                 .with_context(|| format!("writing {}", args.path.display()))?;
             println!(
                 "wrote {}; check it with: authrace check {}",
@@ -136,7 +135,33 @@ fn run(cli: Cli) -> Result<u8> {
             let Some(scenario) = load_one(&args.scenario) else {
                 return Ok(EXIT_BAD_INPUT);
             };
-            let explorer = authrace::present::explorer::Explorer::new(&args.scenario, &scenario);
+            let opts = limit_options(args.max_states, args.timeout, args.max_memory)?;
+            let report = check(&args.scenario, &scenario, &opts);
+            if !report.complete {
+                let undecided: Vec<&str> = report
+                    .properties
+                    .iter()
+                    .filter(|p| p.verdict == Verdict::Unknown)
+                    .map(|p| p.id.as_str())
+                    .collect();
+                eprintln!(
+                    "note: a limit stopped the check after {} states; undecided: {}",
+                    report.stats.unique_states,
+                    if undecided.is_empty() {
+                        "none".to_string()
+                    } else {
+                        undecided.join(", ")
+                    }
+                );
+                if opts
+                    .interrupt
+                    .as_ref()
+                    .is_some_and(|f| f.load(Ordering::Relaxed))
+                {
+                    return Ok(3);
+                }
+            }
+            let explorer = authrace::present::explorer::Explorer::from_report(&scenario, report);
             explorer
                 .serve(&args.addr)
                 .with_context(|| format!("serving on {}", args.addr))?;
@@ -144,6 +169,9 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Check(args) => {
             let files = collect(&args.paths)?;
+            // The JSON shape depends on the arguments only: one object for a
+            // single file argument, an array otherwise.
+            let one_file = args.paths.len() == 1 && !args.paths[0].is_dir();
             let mut scenarios = Vec::new();
             let mut errors = Vec::new();
             for f in &files {
@@ -177,11 +205,13 @@ fn run(cli: Cli) -> Result<u8> {
                 timeout: args.timeout.map(Duration::from_secs_f64),
                 max_memory: args.max_memory,
                 interrupt: Some(interrupt_flag()),
-                progress: args.format == Format::Text && std::io::stderr().is_terminal(),
+                progress: std::io::stderr().is_terminal(),
                 no_symmetry: args.no_symmetry,
+                witnesses: false,
             };
             let mut worst = Outcome::Ok;
             let mut reports = Vec::new();
+            let mut not_checked = 0;
             for (path, scenario) in &scenarios {
                 if opts
                     .interrupt
@@ -190,6 +220,7 @@ fn run(cli: Cli) -> Result<u8> {
                 {
                     eprintln!("interrupted: {} not checked", path.display());
                     worst = worst.max(Outcome::Incomplete);
+                    not_checked += 1;
                     continue;
                 }
                 let mut report = check(path, scenario, &opts);
@@ -203,18 +234,72 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 reports.push(report);
             }
-            if args.format == Format::Json {
-                let json = if reports.len() == 1 {
-                    serde_json::to_string_pretty(&reports[0])
-                } else {
-                    serde_json::to_string_pretty(&reports)
+            match args.format {
+                Format::Json => {
+                    let json = match reports.as_slice() {
+                        [only] if one_file => serde_json::to_string_pretty(only),
+                        _ => serde_json::to_string_pretty(&reports),
+                    }
+                    .context("serializing the report")?;
+                    println!("{json}");
                 }
-                .context("serializing the report")?;
-                println!("{json}");
+                Format::Text if scenarios.len() > 1 => {
+                    println!("{}", summary(&reports, not_checked));
+                }
+                Format::Text => {}
             }
             Ok(worst as u8)
         }
     }
+}
+
+/// Options with the limits given on the command line, stopped by Ctrl-C,
+/// with progress on a terminal.
+fn limit_options(
+    max_states: Option<usize>,
+    timeout: Option<f64>,
+    max_memory: Option<u64>,
+) -> Result<CheckOptions> {
+    if let Some(t) = timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        bail!("--timeout must be a positive number of seconds, got {t}");
+    }
+    Ok(CheckOptions {
+        max_states,
+        timeout: timeout.map(Duration::from_secs_f64),
+        max_memory,
+        interrupt: Some(interrupt_flag()),
+        progress: std::io::stderr().is_terminal(),
+        ..CheckOptions::default()
+    })
+}
+
+/// The starter scenario, its comments naming the file it is written to.
+fn starter_for(path: &Path) -> String {
+    let shown = path.display().to_string();
+    let shown = if shown.contains(|c: char| c.is_whitespace() || "'\"$`\\".contains(c)) {
+        format!("'{}'", shown.replace('\'', "'\\''"))
+    } else {
+        shown
+    };
+    authrace::scenario::STARTER.replace(
+        "authrace check scenario.toml",
+        &format!("authrace check {shown}"),
+    )
+}
+
+/// The last line of a check of several files.
+fn summary(reports: &[authrace::check::report::Report], not_checked: usize) -> String {
+    let count = |o: Outcome| reports.iter().filter(|r| r.outcome() == o).count();
+    let files = reports.len() + not_checked;
+    format!(
+        "{files} file{}: {} as expected, {} violated or not as expected, {} incomplete",
+        if files == 1 { "" } else { "s" },
+        count(Outcome::Ok),
+        count(Outcome::Failed),
+        count(Outcome::Incomplete) + not_checked,
+    )
 }
 
 /// Loads one scenario, printing its errors; `None` means exit 2.
@@ -309,17 +394,23 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
     let Some(scenario) = load_one(&args.scenario) else {
         return Ok(EXIT_BAD_INPUT);
     };
-    let report = check(&args.scenario, &scenario, &CheckOptions::default());
+    let opts = CheckOptions {
+        witnesses: true,
+        ..limit_options(args.max_states, args.timeout, args.max_memory)?
+    };
+    let report = check(&args.scenario, &scenario, &opts);
     let prop = report.property(p);
-    let (what, steps) = match (prop.verdict, &prop.steps) {
-        (Verdict::Violated, Some(steps)) => ("counterexample", steps.clone()),
-        (Verdict::Holds, _) => {
-            let model = AuthModel::new(&scenario);
-            let graph = StateGraph::build(&model, Limits::default());
-            let actions = witness(&graph, p).context("a property that holds has a witness")?;
-            ("witness", trace::describe(&model, &actions).0)
+    let (what, steps) = match (prop.verdict, &prop.steps, &prop.witness) {
+        (Verdict::Violated, Some(steps), _) => ("counterexample", steps.clone()),
+        (Verdict::Holds, _, Some(steps)) => ("witness", steps.clone()),
+        (Verdict::Holds, _, None) => {
+            eprintln!(
+                "error: {p} holds for {}, but a limit stopped the state graph before it reached a witness",
+                args.scenario.display()
+            );
+            return Ok(3);
         }
-        (v, _) => {
+        (v, _, _) => {
             eprintln!(
                 "error: {} is {v} for {}: there is no trace to show{}",
                 p,
@@ -336,6 +427,12 @@ fn run_trace(args: TraceArgs) -> Result<u8> {
             });
         }
     };
+    if what == "counterexample"
+        && !report.complete
+        && let Some(reason) = &prop.reason
+    {
+        eprintln!("note: {reason}");
+    }
     match args.format {
         TraceFormat::Text => {
             println!("{} of {p} in {}:", what, scenario.name);
@@ -534,7 +631,14 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
+            let before = out.len();
             walk(p, &mut out).with_context(|| format!("reading {}", p.display()))?;
+            if out.len() == before {
+                bail!(
+                    "{}: no scenario file (*.toml) in this folder or below it",
+                    p.display()
+                );
+            }
         } else if p.exists() {
             out.push(p.clone());
         } else {

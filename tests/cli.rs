@@ -393,7 +393,8 @@ fn init_writes_a_starter_that_checks_as_written() {
     );
 }
 
-/// A scenario big enough that limits stop it (about 10 s to decide fully).
+/// A scenario big enough that limits stop it (its liveness graph has tens of
+/// millions of states).
 const BIG: &str = r#"name = "big"
 [provider]
 kind = "clerk"

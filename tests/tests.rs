@@ -8,6 +8,7 @@ mod docs;
 mod fidelity;
 mod fuzz;
 mod keys;
+mod limits;
 mod patches;
 mod perf;
 mod pins;

@@ -21,6 +21,7 @@
 //! as a whole is unfair because of an action, every cycle inside it is.)
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -36,8 +37,8 @@ use crate::scenario::properties::PropertyId;
 pub struct Limits<'a> {
     pub max_depth: Option<usize>,
     pub max_states: Option<usize>,
-    /// Updated with the number of states found, for progress reports.
-    pub progress: Option<&'a std::sync::atomic::AtomicUsize>,
+    /// Updated as the build goes, for progress reports and memory limits.
+    pub progress: Option<&'a GraphProgress>,
     /// Keep only what deciding properties needs: each state's [`fact`] bits
     /// and the progress edges, not the states themselves nor the fault and
     /// user-action edges (which diagrams need). States are then told apart
@@ -63,6 +64,67 @@ pub mod fact {
     pub const AUTH_GOAL: u32 = 1 << 17;
     /// [`super::results_goal`] holds.
     pub const RESULTS_GOAL: u32 = 1 << 18;
+}
+
+/// How far a graph build has got (updated every 1024 states).
+#[derive(Debug, Default)]
+pub struct GraphProgress {
+    /// States found.
+    pub states: AtomicUsize,
+    /// Edges kept (the progress edges of a compact graph).
+    pub kept_edges: AtomicUsize,
+    /// States the index holds before its table next grows.
+    pub index_capacity: AtomicUsize,
+    /// States found but not yet expanded (the breadth-first frontier).
+    pub frontier: AtomicUsize,
+    /// States the frontier's queue holds before it next grows.
+    pub frontier_capacity: AtomicUsize,
+    /// The build has ended with every reachable state explored.
+    pub complete: std::sync::atomic::AtomicBool,
+}
+
+impl GraphProgress {
+    fn record(&self, g: &StateGraph, index: &Index, queue: &VecDeque<(u32, State)>) {
+        let frontier = queue.len();
+        self.frontier_capacity
+            .store(queue.capacity(), Ordering::Relaxed);
+        self.states.store(g.len(), Ordering::Relaxed);
+        self.kept_edges.store(g.pending_edges, Ordering::Relaxed);
+        self.index_capacity
+            .store(index.compact.capacity(), Ordering::Relaxed);
+        self.frontier.store(frontier, Ordering::Relaxed);
+    }
+
+    /// Bytes the graph's build may need at once on top of what it holds:
+    /// its index's next growth (the table doubles in one step) when that is
+    /// near. What deciding properties afterwards needs is checked then
+    /// ([`StateGraph::finish_bytes`]): stopping the build early for it would
+    /// only leave liveness undecided sooner.
+    pub fn reserve_bytes(&self) -> u64 {
+        let near =
+            |len: u64, capacity: u64| capacity.saturating_sub(len) <= (capacity / 8).max(1 << 16);
+        let states = self.states.load(Ordering::Relaxed) as u64;
+        let capacity = self.index_capacity.load(Ordering::Relaxed) as u64;
+        // A hashbrown table of `([u64; 2], u32)` entries: 24 bytes and a
+        // control byte per bucket, buckets a power of two at most 7/8 full;
+        // growing allocates a table twice as large.
+        let index = if near(states, capacity) {
+            (capacity * 8 / 7).max(1).next_power_of_two() * 2 * 25
+        } else {
+            0
+        };
+        // The frontier's ring buffer grows in place (a large block is
+        // remapped, not copied) and moves the shorter of its two parts into
+        // the new room: up to half of it is written at once.
+        let frontier = self.frontier.load(Ordering::Relaxed) as u64;
+        let room = self.frontier_capacity.load(Ordering::Relaxed) as u64;
+        let queue = if near(frontier, room) {
+            room / 2 * std::mem::size_of::<(u32, State)>() as u64
+        } else {
+            0
+        };
+        index + queue
+    }
 }
 
 /// The fact bits of one state.
@@ -166,7 +228,7 @@ impl StateGraph {
             checked += 1;
             if checked.is_multiple_of(1024) {
                 if let Some(p) = limits.progress {
-                    p.store(g.len(), std::sync::atomic::Ordering::Relaxed);
+                    p.record(&g, &index, &queue);
                 }
                 if model.cancelled() {
                     g.complete = false;
@@ -203,10 +265,34 @@ impl StateGraph {
                 break;
             }
         }
+        if let Some(p) = limits.progress {
+            p.record(&g, &index, &queue);
+            p.complete.store(g.complete, Ordering::Relaxed);
+        }
         if !g.compact {
             g.seal();
         }
         g
+    }
+
+    /// An upper bound of the bytes that deciding properties on a graph of
+    /// `states` states and `edges` kept edges allocates on top of the
+    /// build: [`StateGraph::seal`]'s adjacency lists, then, for each
+    /// liveness property in turn (each frees its own before the next), the
+    /// goal and reachability vectors, the queue, the goal-free region's
+    /// subgraph with its node map and strongly connected components, and
+    /// the search to a stuck state.
+    pub fn finish_bytes(states: usize, edges: usize) -> u64 {
+        let node = std::mem::size_of::<petgraph::graph::Node<(), u32>>() as u64;
+        let edge = std::mem::size_of::<petgraph::graph::Edge<Action, u32>>() as u64;
+        let (n, e) = (states as u64, edges as u64);
+        let seal = n * node + e * edge;
+        // goal + ok + region + seen (1 byte each), two queues (8 each),
+        // members (8), the node map (16 per entry at most 7/8 full, doubled
+        // while it grows), subgraph nodes, Tarjan's work vectors (about 24)
+        // and its output (8), the stuck-state search's map (24).
+        let per_state = 4 + 16 + 8 + 2 * 16 * 8 / 7 + node + 24 + 8 + 24;
+        seal + n * per_state + e * edge
     }
 
     const CHUNK: usize = 1 << 16;
@@ -241,6 +327,11 @@ impl StateGraph {
         }
         self.graph = graph;
         self.pending_edges = 0;
+    }
+
+    /// Edges kept so far (all, or the progress edges of a compact graph).
+    pub fn kept_edges(&self) -> usize {
+        self.pending_edges.max(self.graph.edge_count())
     }
 
     /// Number of states.

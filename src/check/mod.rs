@@ -4,11 +4,19 @@
 //! which makes every counterexample a shortest one when run on one thread);
 //! each has a `sometimes` witness of its trigger so a property whose trigger
 //! never happens is reported `vacuous`, never `holds`. Liveness properties
-//! are decided on the full state graph ([`liveness`]).
+//! are decided on the full state graph ([`liveness`]), which is explored
+//! alongside and also decides safety when the checker was stopped first.
+//!
+//! Limits (`max_states`, `timeout`, `max_memory`, an interrupt) stop both
+//! explorations; the report then says what was decided and what is
+//! `unknown`. The memory limit is kept by stopping early: each poll adds to
+//! the resident memory what the check may still allocate (the next growth
+//! of the hash tables, the graph's adjacency lists and the liveness
+//! decisions) and stops when that would pass the limit.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
@@ -21,7 +29,7 @@ pub mod trace;
 use crate::model::{Action, AuthModel};
 use crate::scenario::properties::{PropertyId, PropertyKind, Verdict};
 use crate::scenario::{Scenario, Strategy};
-use liveness::{LiveOutcome, StateGraph, fact};
+use liveness::{GraphProgress, LiveOutcome, StateGraph, fact};
 use report::{PropertyReport, Report, ScenarioInfo, Stats};
 
 /// How to run a check. `None` fields fall back to the scenario's `[check]`.
@@ -30,9 +38,13 @@ pub struct CheckOptions {
     pub strategy: Option<Strategy>,
     pub threads: usize,
     pub max_depth: Option<usize>,
+    /// Stop each exploration (the safety checker's and the state graph's)
+    /// after this many distinct states.
     pub max_states: Option<usize>,
     pub timeout: Option<Duration>,
-    /// Stop when the process's resident memory exceeds this many bytes.
+    /// Keep the process's resident memory under this many bytes: the check
+    /// stops, with a partial report, before it would go over. `None`:
+    /// [`default_max_memory`].
     pub max_memory: Option<u64>,
     /// Set (e.g. by a Ctrl-C handler) to stop the check early.
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -42,7 +54,14 @@ pub struct CheckOptions {
     /// connection, query and request numbers separately (to measure what
     /// the reduction saves; verdicts are the same).
     pub no_symmetry: bool,
+    /// For each property that holds, keep a witness that it is exercised
+    /// ([`PropertyReport::witness`]).
+    pub witnesses: bool,
 }
+
+/// The share of the available memory a check may use when no
+/// `max_memory` is given.
+pub const DEFAULT_MEMORY_SHARE: f64 = 0.6;
 
 /// Resident memory of this process in bytes (Linux), if known.
 pub fn resident_memory() -> Option<u64> {
@@ -51,27 +70,174 @@ pub fn resident_memory() -> Option<u64> {
     Some(pages * 4096)
 }
 
-/// Watches a running check: stops it at a limit or on interrupt (by
-/// cancelling the model, so the exploration drains), and shows progress.
-struct Watch<'a> {
-    model: &'a AuthModel,
-    opts: &'a CheckOptions,
-    start: Instant,
-    stopped_by: Option<&'static str>,
-    shown: bool,
-    last: Instant,
+/// Peak resident memory of this process in bytes (Linux), if known.
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
-impl<'a> Watch<'a> {
-    fn new(model: &'a AuthModel, opts: &'a CheckOptions) -> Watch<'a> {
-        Watch {
-            model,
-            opts,
-            start: Instant::now(),
-            stopped_by: None,
-            shown: false,
-            last: Instant::now(),
+/// Memory available to this process beyond what it holds, in bytes: the
+/// kernel's estimate (`MemAvailable` in `/proc/meminfo`), or what is left
+/// under the cgroup's limit (a container's) when that is less.
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    let mut available = kib * 1024;
+    let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+    if let (Some(max), Some(current)) = (
+        read("/sys/fs/cgroup/memory.max"),
+        read("/sys/fs/cgroup/memory.current"),
+    ) {
+        available = available.min(max.saturating_sub(current));
+    }
+    Some(available)
+}
+
+/// The memory limit of a check given none: [`DEFAULT_MEMORY_SHARE`] of the
+/// memory available to the process now (what it holds included). `None`
+/// where the system does not say (not Linux).
+pub fn default_max_memory() -> Option<u64> {
+    let available = available_memory()? + resident_memory().unwrap_or(0);
+    Some((available as f64 * DEFAULT_MEMORY_SHARE) as u64)
+}
+
+/// Slack under a memory limit for what grows between two polls.
+fn memory_margin(cap: u64) -> u64 {
+    (cap / 64).max(8 << 20)
+}
+
+/// A byte count for people: `812 MiB`, `1.4 GiB`.
+pub fn human_bytes(b: u64) -> String {
+    const MIB: f64 = (1u64 << 20) as f64;
+    const GIB: f64 = (1u64 << 30) as f64;
+    let b = b as f64;
+    if b >= GIB {
+        format!("{:.1} GiB", b / GIB)
+    } else {
+        format!("{:.0} MiB", b / MIB)
+    }
+}
+
+/// A count for a progress line: `950`, `12.3K`, `4.56M`.
+fn human_count(n: usize) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}K", n as f64 / 1e3),
+        _ => format!("{:.2}M", n as f64 / 1e6),
+    }
+}
+
+/// The progress line: what the check is doing now, shown on standard error
+/// every 200 ms (from the first second on) by a thread of its own, so a
+/// long phase still shows its time going.
+struct Status {
+    line: Mutex<String>,
+    done: AtomicBool,
+    start: Instant,
+    cap: Option<u64>,
+}
+
+impl Status {
+    fn new(start: Instant, cap: Option<u64>) -> Status {
+        Status {
+            line: Mutex::new(String::from("starting")),
+            done: AtomicBool::new(false),
+            start,
+            cap,
         }
+    }
+
+    fn set(&self, line: String) {
+        *self.line.lock().unwrap_or_else(|e| e.into_inner()) = line;
+    }
+
+    /// Prints the line until [`Status::done`] is set, then clears it.
+    fn print_until_done(&self) {
+        let mut shown = false;
+        let mut last: Option<Instant> = None;
+        while !self.done.load(Ordering::Relaxed) {
+            std::thread::park_timeout(Duration::from_millis(20));
+            let elapsed = self.start.elapsed();
+            if elapsed < Duration::from_secs(1)
+                || last.is_some_and(|l| l.elapsed() < Duration::from_millis(200))
+            {
+                continue;
+            }
+            last = Some(Instant::now());
+            let memory = match (resident_memory(), self.cap) {
+                (Some(r), Some(c)) => format!(" | {} of {}", human_bytes(r), human_bytes(c)),
+                (Some(r), None) => format!(" | {}", human_bytes(r)),
+                _ => String::new(),
+            };
+            let line = self.line.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            eprint!("\r\x1b[2K{line}{memory} | {:.1}s", elapsed.as_secs_f64());
+            shown = true;
+        }
+        if shown {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Watches the two explorations: stops them at a limit or on interrupt (by
+/// cancelling their models, so they drain), and keeps the progress line.
+struct Watch<'a> {
+    opts: &'a CheckOptions,
+    status: &'a Status,
+    strategy: Strategy,
+    /// The memory limit.
+    cap: Option<u64>,
+    /// Stops the state graph's exploration.
+    graph_cancel: &'a AtomicBool,
+    /// Stops the safety checker's.
+    checker_cancel: &'a AtomicBool,
+    graph: &'a GraphProgress,
+    /// The limit that stopped both explorations.
+    stopped_by: Option<&'static str>,
+    /// `max_states` stopped the safety checker.
+    checker_hit_states: bool,
+}
+
+impl Watch<'_> {
+    /// Bytes of headroom the check still needs: the graph's next growth and
+    /// what deciding properties on it allocates, the safety checker's next
+    /// growth while it runs, and slack for what grows between polls.
+    fn reserve(&self, cap: u64, p: &Progress) -> u64 {
+        // stateright's fingerprint map: 16-byte entries and a control byte,
+        // at most 7/8 full, growing by doubling.
+        let checker = if p.checker_done {
+            0
+        } else {
+            p.unique as u64 * 2 * 17 * 8 / 7
+        };
+        // Once the graph is whole, it decides every property: the checker,
+        // if still running, must leave room for deciding liveness on it.
+        let graph = if !p.graph_done {
+            self.graph.reserve_bytes()
+        } else if self.graph.complete.load(Ordering::Relaxed) {
+            StateGraph::finish_bytes(
+                self.graph.states.load(Ordering::Relaxed),
+                self.graph.kept_edges.load(Ordering::Relaxed),
+            )
+        } else {
+            0
+        };
+        graph + checker + memory_margin(cap)
     }
 
     fn poll(&mut self, p: Progress) {
@@ -83,47 +249,60 @@ impl<'a> Watch<'a> {
                 .is_some_and(|f| f.load(Ordering::Relaxed))
             {
                 Some("interrupted")
-            } else if self.opts.timeout.is_some_and(|t| self.start.elapsed() >= t) {
-                Some("the timeout")
             } else if self
                 .opts
-                .max_memory
-                .is_some_and(|m| resident_memory().is_some_and(|r| r > m))
+                .timeout
+                .is_some_and(|t| self.status.start.elapsed() >= t)
             {
+                Some("the timeout")
+            } else if self.cap.is_some_and(|cap| {
+                resident_memory().is_some_and(|r| r.saturating_add(self.reserve(cap, &p)) > cap)
+            }) {
                 Some("--max-memory")
             } else {
                 None
             };
             if let Some(why) = why {
                 self.stopped_by = Some(why);
-                self.model.cancel.store(true, Ordering::Relaxed);
+                self.graph_cancel.store(true, Ordering::Relaxed);
+                self.checker_cancel.store(true, Ordering::Relaxed);
             }
         }
-        let elapsed = self.start.elapsed();
-        if self.opts.progress
-            && elapsed >= Duration::from_secs(1)
-            && self.last.elapsed() >= Duration::from_millis(200)
+        if !p.checker_done
+            && !self.checker_hit_states
+            && self.opts.max_states.is_some_and(|n| p.unique >= n)
         {
-            self.last = Instant::now();
-            self.shown = true;
-            let rate = p.unique as f64 / elapsed.as_secs_f64();
-            let safety = if p.checker_done { "done" } else { "exploring" };
-            eprint!(
-                "\r\x1b[2K{safety}: {} states, {} unique, depth {}, {:.0} unique/s; liveness graph: {} states; {:.1}s",
-                p.states,
-                p.unique,
-                p.depth,
-                rate,
-                p.graph,
-                elapsed.as_secs_f64()
-            );
+            self.checker_hit_states = true;
+            self.checker_cancel.store(true, Ordering::Relaxed);
         }
-    }
-
-    fn finish(&mut self) {
-        if self.shown {
-            eprint!("\r\x1b[2K");
-            self.shown = false;
+        if self.opts.progress {
+            let search = match self.strategy {
+                Strategy::Bfs => "safety BFS",
+                Strategy::Dfs => "safety DFS",
+            };
+            let safety = if p.checker_done {
+                format!("{search} done ({} unique states)", human_count(p.unique))
+            } else {
+                format!(
+                    "{search}: {} states, {} unique, depth {}",
+                    human_count(p.states),
+                    human_count(p.unique),
+                    p.depth
+                )
+            };
+            let graph = self.graph.states.load(Ordering::Relaxed);
+            let graph_stopped =
+                self.stopped_by.is_some() || self.opts.max_states.is_some_and(|n| graph >= n);
+            let graph = match (p.graph_done, graph_stopped) {
+                (true, false) => format!("liveness graph done ({} states)", human_count(graph)),
+                (true, true) => format!("liveness graph stopped at {} states", human_count(graph)),
+                (false, _) => format!("liveness graph: {} states", human_count(graph)),
+            };
+            let line = match self.stopped_by {
+                Some(why) => format!("stopping ({why}): {safety} | {graph}"),
+                None => format!("{safety} | {graph}"),
+            };
+            self.status.set(line);
         }
     }
 }
@@ -135,35 +314,50 @@ struct Progress {
     unique: usize,
     depth: usize,
     checker_done: bool,
-    graph: usize,
+    graph_done: bool,
 }
 
 /// Sleeps between polls: briefly at first (most checks take milliseconds),
-/// then up to 20 ms.
-struct Backoff(Duration);
+/// then up to `max`.
+struct Backoff {
+    wait: Duration,
+    max: Duration,
+}
 
 impl Backoff {
+    /// Up to 5 ms between polls, 1 ms when counting states to a limit
+    /// (fewer states past it).
     fn new() -> Backoff {
-        Backoff(Duration::from_micros(20))
+        Backoff {
+            wait: Duration::from_micros(20),
+            max: Duration::from_millis(5),
+        }
+    }
+    fn for_states(max_states: Option<usize>) -> Backoff {
+        let mut b = Backoff::new();
+        if max_states.is_some() {
+            b.max = Duration::from_millis(1);
+        }
+        b
     }
     fn wait(&mut self) {
-        std::thread::sleep(self.0);
-        self.0 = (self.0 * 2).min(Duration::from_millis(20));
+        std::thread::sleep(self.wait);
+        self.wait = (self.wait * 2).min(self.max);
     }
 }
 
 fn run_checker<C: Checker<AuthModel>>(
     c: C,
     watch: &mut Watch<'_>,
-    graph: &AtomicUsize,
+    graph_done: &dyn Fn() -> bool,
 ) -> (C, Progress) {
-    let mut backoff = Backoff::new();
+    let mut backoff = Backoff::for_states(watch.opts.max_states);
     let progress = |c: &C, done| Progress {
         states: c.state_count(),
         unique: c.unique_state_count(),
         depth: c.max_depth(),
         checker_done: done,
-        graph: graph.load(Ordering::Relaxed),
+        graph_done: graph_done(),
     };
     while !c.is_done() {
         watch.poll(progress(&c, false));
@@ -177,17 +371,50 @@ fn run_checker<C: Checker<AuthModel>>(
 /// Checks one scenario.
 pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     let start = Instant::now();
+    let cap = opts.max_memory.or_else(default_max_memory);
+    let status = Status::new(start, cap);
+    std::thread::scope(|scope| {
+        let printer = opts
+            .progress
+            .then(|| scope.spawn(|| status.print_until_done()));
+        let report = check_inner(path, scenario, opts, cap, &status);
+        status.done.store(true, Ordering::Relaxed);
+        if let Some(p) = printer {
+            p.thread().unpark();
+        }
+        report
+    })
+}
+
+/// How a violated safety property's trace was found.
+enum Found {
+    /// On the breadth-first state graph: a shortest one.
+    Graph(Vec<Action>),
+    /// By the safety checker: not necessarily a shortest one.
+    Checker(Vec<Action>),
+}
+
+fn check_inner(
+    path: &Path,
+    scenario: &Scenario,
+    opts: &CheckOptions,
+    cap: Option<u64>,
+    status: &Status,
+) -> Report {
+    let start = status.start;
     let mut model = AuthModel::new(scenario);
     model.canonical = !opts.no_symmetry;
     let strategy = opts.strategy.unwrap_or(scenario.check.strategy);
     let max_depth = opts.max_depth.or(scenario.check.max_depth);
     let threads = opts.threads.max(1);
-    let mut watch = Watch::new(&model, opts);
 
     // Symmetry: BFS stores canonical states (so the liveness graph and
     // shortest traces see the reduced space); DFS lets stateright apply the
     // same reduction through `Representative`, exploring concrete states.
+    // The checker has a cancel flag of its own, so `max_states` can stop it
+    // and not the graph.
     let mut checker_model = model.clone();
+    checker_model.cancel = Arc::new(AtomicBool::new(false));
     let dfs_symmetry = strategy == Strategy::Dfs && !opts.no_symmetry;
     if dfs_symmetry {
         checker_model.canonical = false;
@@ -201,14 +428,22 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     if let Some(d) = max_depth {
         builder = builder.target_max_depth(d);
     }
-    if let Some(n) = opts.max_states {
-        builder = builder.target_state_count(n);
-    }
     if dfs_symmetry {
         builder = builder.symmetry();
     }
-    let built = AtomicUsize::new(0);
-    let (checker, graph, safety_stopped_by) = std::thread::scope(|scope| {
+    let built = GraphProgress::default();
+    let mut watch = Watch {
+        opts,
+        status,
+        strategy,
+        cap,
+        graph_cancel: &model.cancel,
+        checker_cancel: &checker_model.cancel,
+        graph: &built,
+        stopped_by: None,
+        checker_hit_states: false,
+    };
+    let (checker, graph) = std::thread::scope(|scope| {
         let h = scope.spawn(|| {
             StateGraph::build(
                 &model,
@@ -220,29 +455,25 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
                 },
             )
         });
+        let graph_done = || h.is_finished();
         let (checker, mut last) = match strategy {
             Strategy::Bfs => {
-                let (c, p) = run_checker(builder.spawn_bfs(), &mut watch, &built);
+                let (c, p) = run_checker(builder.spawn_bfs(), &mut watch, &graph_done);
                 (CheckerRun::Bfs(Box::new(c)), p)
             }
             Strategy::Dfs => {
-                let (c, p) = run_checker(builder.spawn_dfs(), &mut watch, &built);
+                let (c, p) = run_checker(builder.spawn_dfs(), &mut watch, &graph_done);
                 (CheckerRun::Dfs(Box::new(c)), p)
             }
         };
-        // A limit hit from now on stops the graph, not the finished checker.
-        let safety_stopped_by = watch.stopped_by;
         let mut backoff = Backoff::new();
         while !h.is_finished() {
-            last.graph = built.load(Ordering::Relaxed);
             watch.poll(last);
             backoff.wait();
         }
-        (
-            checker,
-            h.join().expect("the graph builder does not panic"),
-            safety_stopped_by,
-        )
+        last.graph_done = true;
+        watch.poll(last);
+        (checker, h.join().expect("the graph builder does not panic"))
     });
     let (discoveries, states, unique, depth) = {
         let c: &dyn Checker<AuthModel> = checker.as_dyn();
@@ -255,38 +486,122 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
     };
     // Free the safety checker's memory before the graph's edges are indexed.
     drop(checker);
-    let mut graph = graph;
-    graph.seal();
-    let hit_states = opts.max_states.is_some_and(|n| states >= n);
-    let hit_depth = max_depth.is_some_and(|d| depth >= d);
-    watch.finish();
     let stopped_by = watch.stopped_by;
-    let safety_complete = !(safety_stopped_by.is_some() || hit_states || hit_depth);
+    let hit_states = watch.checker_hit_states;
+    let hit_depth = max_depth.is_some_and(|d| depth >= d);
+    let checker_complete = !(stopped_by.is_some() || hit_states || hit_depth);
+    let graph_stopped_by = graph.stopped_by;
+    let limit = || {
+        let mut why: Vec<&str> = stopped_by.into_iter().collect();
+        if hit_states || graph_stopped_by == Some("max-states") {
+            why.push("--max-states");
+        }
+        if hit_depth || graph_stopped_by == Some("max-depth") {
+            why.push("the depth bound");
+        }
+        if why.is_empty() {
+            why.push("a limit");
+        }
+        why.join(" and ")
+    };
+    // Safety is decided once either exploration has seen every state.
+    let safety_complete = checker_complete || graph.complete;
+
+    // Liveness needs the graph's edges indexed, and memory for deciding.
+    let mut graph = graph;
+    let mut liveness_memory: Option<String> = None;
+    if graph.complete {
+        let need = StateGraph::finish_bytes(graph.len(), graph.kept_edges());
+        let have = resident_memory().unwrap_or(0);
+        match cap {
+            Some(cap) if have + need + memory_margin(cap) > cap => {
+                liveness_memory = Some(format!(
+                    "deciding it on the state graph ({} states) needs about {} more, and --max-memory {} leaves {}",
+                    graph.len(),
+                    human_bytes(need),
+                    human_bytes(cap),
+                    human_bytes(cap.saturating_sub(have))
+                ));
+            }
+            _ => {
+                status.set(format!(
+                    "indexing the state graph ({} states, {} progress edges)",
+                    human_count(graph.len()),
+                    human_count(graph.kept_edges())
+                ));
+                graph.seal();
+            }
+        }
+    }
 
     let expected = scenario.expectations();
+    // A trace read off an incomplete graph is shortest among the states it
+    // reached (breadth first, they include every shallower state).
+    let incomplete = !graph.complete;
+    status.set("traces".to_string());
     let mut props = Vec::new();
     for p in PropertyId::ALL
         .into_iter()
         .filter(|p| p.kind() == PropertyKind::Safety)
     {
-        let (verdict, trace, reason) = if let Some(path) = discoveries.get(p.as_str()) {
-            let (steps, _) = match strategy {
-                Strategy::Bfs => graph.shortest_to(|f| f & fact::violates(p) != 0),
-                Strategy::Dfs => None,
+        let discovered = discoveries.get(p.as_str());
+        let on_graph = || graph.shortest_to(|f| f & fact::violates(p) != 0);
+        let found = match (strategy, discovered) {
+            (Strategy::Bfs, Some(path)) => {
+                Some(on_graph().map(Found::Graph).unwrap_or_else(|| {
+                    Found::Checker(cut_at_violation(
+                        &checker_model,
+                        p,
+                        path.clone().into_actions(),
+                    ))
+                }))
             }
-            .map(|actions| trace::describe(&model, &actions))
-            .unwrap_or_else(|| {
-                let actions = cut_at_violation(&checker_model, p, path.clone().into_actions());
-                trace::describe(&checker_model, &actions)
-            });
-            (Verdict::Violated, Some(steps), None)
+            (Strategy::Dfs, Some(path)) => Some(Found::Checker(cut_at_violation(
+                &checker_model,
+                p,
+                path.clone().into_actions(),
+            ))),
+            // The checker stopped first: the graph may have seen it.
+            (_, None) => on_graph().map(Found::Graph),
+        };
+        let triggered = discoveries.contains_key(trigger_name(p))
+            || graph.facts.iter().any(|&f| f & fact::triggered(p) != 0);
+        let (verdict, trace, reason) = if let Some(found) = found {
+            let (steps, reason) = match found {
+                Found::Graph(actions) => (
+                    trace::describe(&model, &actions).0,
+                    incomplete.then(|| {
+                        format!(
+                            "shortest within what was explored ({} stopped the check)",
+                            limit()
+                        )
+                    }),
+                ),
+                Found::Checker(actions) => (
+                    trace::describe(&checker_model, &actions).0,
+                    incomplete.then(|| match strategy {
+                        Strategy::Bfs => format!(
+                            "not necessarily the shortest: the safety checker found it beyond what the breadth-first state graph explored before {} stopped the check",
+                            limit()
+                        ),
+                        Strategy::Dfs => format!(
+                            "not necessarily the shortest: found depth first, and {} stopped the check",
+                            limit()
+                        ),
+                    }),
+                ),
+            };
+            (Verdict::Violated, Some(steps), reason)
         } else if !safety_complete {
             (
                 Verdict::Unknown,
                 None,
-                Some(limit_reason(safety_stopped_by, hit_states, hit_depth)),
+                Some(format!(
+                    "stopped by {} before the property was decided",
+                    limit()
+                )),
             )
-        } else if !discoveries.contains_key(trigger_name(p)) {
+        } else if !triggered {
             (
                 Verdict::Vacuous,
                 None,
@@ -295,13 +610,14 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
         } else {
             (Verdict::Holds, None, None)
         };
-        props.push(PropertyReport::new(
-            p,
-            verdict,
-            expected.get(&p).copied(),
-            trace,
-            reason,
-        ));
+        let witness = (verdict == Verdict::Holds && opts.witnesses)
+            .then(|| witness(&graph, p))
+            .flatten()
+            .map(|actions| trace::describe(&model, &actions).0);
+        props.push(
+            PropertyReport::new(p, verdict, expected.get(&p).copied(), trace, reason)
+                .with_witness(witness),
+        );
     }
 
     // --- liveness, on the explored graph ---
@@ -309,15 +625,29 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
         PropertyId::EventuallyAuthenticated,
         PropertyId::EventuallyResults,
     ] {
-        let (verdict, trace, reason) = if !graph.complete {
+        status.set(format!(
+            "liveness: {p} on the state graph ({} states)",
+            human_count(graph.len())
+        ));
+        let (verdict, trace, reason) = if p == PropertyId::EventuallyResults
+            && model.ctx.components.is_empty()
+        {
+            (
+                Verdict::Vacuous,
+                None,
+                Some("vacuous: the scenario has no component, so there is no query result to wait for".to_string()),
+            )
+        } else if !graph.complete {
             (
                 Verdict::Unknown,
                 None,
                 Some(format!(
                     "the state graph is incomplete ({}); liveness needs all of it",
-                    stopped_by.or(graph.stopped_by).unwrap_or("a limit")
+                    limit()
                 )),
             )
+        } else if let Some(why) = &liveness_memory {
+            (Verdict::Unknown, None, Some(why.clone()))
         } else {
             match liveness::decide(&model, &graph, p) {
                 LiveOutcome::Holds { fair_cycle } => {
@@ -333,6 +663,11 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
                     } else {
                         "recoverable (from every signed-in state, progress steps can get there) but not inevitable: a weakly fair run of progress steps can cycle forever without getting there (the (cycle) steps repeat)"
                     };
+                    let witness = opts
+                        .witnesses
+                        .then(|| witness(&graph, p))
+                        .flatten()
+                        .map(|actions| trace::describe(&model, &actions).0);
                     props.push(
                         PropertyReport::new(
                             p,
@@ -341,7 +676,8 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
                             None,
                             Some(reason.to_string()),
                         )
-                        .with_inevitability(cycle),
+                        .with_inevitability(cycle)
+                        .with_witness(witness),
                     );
                     continue;
                 }
@@ -380,7 +716,7 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
             name: scenario.name.clone(),
             hash: scenario.hash(),
         },
-        complete: safety_complete && graph.complete,
+        complete: safety_complete && graph.complete && liveness_memory.is_none(),
         stats: Stats {
             states,
             unique_states: unique,
@@ -388,25 +724,12 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
             elapsed_ms: start.elapsed().as_millis() as u64,
             graph_states: graph.len(),
             graph_edges: graph.edges,
+            peak_memory: peak_memory(),
         },
         properties: props,
         anomalies,
         suggestions: None,
     }
-}
-
-fn limit_reason(stopped_by: Option<&str>, hit_states: bool, hit_depth: bool) -> String {
-    let mut why: Vec<&str> = stopped_by.into_iter().collect();
-    if hit_states {
-        why.push("--max-states");
-    }
-    if hit_depth {
-        why.push("the depth bound");
-    }
-    format!(
-        "stopped by {} before the property was decided",
-        why.join(" and ")
-    )
 }
 
 /// The name of the `sometimes` witness of a safety property's trigger.

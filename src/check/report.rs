@@ -31,6 +31,10 @@ pub struct Stats {
     /// Nodes and edges of the state graph liveness was decided on.
     pub graph_states: usize,
     pub graph_edges: usize,
+    /// The process's peak resident memory so far, in bytes (Linux), when
+    /// the report was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_memory: Option<u64>,
 }
 
 /// A trace step as the JSON report carries it.
@@ -74,6 +78,10 @@ pub struct PropertyReport {
     pub steps: Option<Vec<TraceStep>>,
     #[serde(skip)]
     pub cycle_steps: Option<Vec<TraceStep>>,
+    /// For a property that holds, with `CheckOptions::witnesses`: a
+    /// shortest run that exercises it.
+    #[serde(skip)]
+    pub witness: Option<Vec<TraceStep>>,
 }
 
 impl PropertyReport {
@@ -95,7 +103,14 @@ impl PropertyReport {
             cycle: None,
             steps,
             cycle_steps: None,
+            witness: None,
         }
+    }
+
+    /// Records a witness of a property that holds.
+    pub fn with_witness(mut self, witness: Option<Vec<TraceStep>>) -> PropertyReport {
+        self.witness = witness;
+        self
     }
 
     /// Records whether a liveness property that holds is also inevitable.

@@ -68,8 +68,12 @@ struct StateView {
 
 impl Explorer {
     pub fn new(path: &Path, scenario: &Scenario) -> Explorer {
+        Explorer::from_report(scenario, check(path, scenario, &CheckOptions::default()))
+    }
+
+    /// The explorer over a check already made (with the caller's limits).
+    pub fn from_report(scenario: &Scenario, report: Report) -> Explorer {
         let model = AuthModel::new(scenario);
-        let report = check(path, scenario, &CheckOptions::default());
         let links = report
             .properties
             .iter()
