@@ -431,8 +431,7 @@ impl Explorer {
     /// A trace (the JSON of `trace --format json`, or a `check --format
     /// json` report and the property to take) back to a path.
     fn import(&self, body: &str, query: &str) -> Result<Imported, String> {
-        let v: Value =
-            serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
+        let v: Value = serde_json::from_str(body).map_err(|e| format!("not JSON: {e}"))?;
         let wanted = query
             .split('&')
             .find_map(|kv| kv.strip_prefix("p=").map(str::to_string))
@@ -452,7 +451,10 @@ impl Explorer {
             v.get("steps").and_then(Value::as_array)
         {
             check_hash(v.get("hash").and_then(Value::as_str), &mut notice);
-            let p = v.get("property").and_then(Value::as_str).map(str::to_string);
+            let p = v
+                .get("property")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             (steps, p)
         } else {
             // A check report, or the list `check` prints for several files.
@@ -499,7 +501,10 @@ impl Explorer {
                 st.get("actor").and_then(Value::as_str),
                 st.get("action").and_then(Value::as_str),
             ) else {
-                return Err(format!("step {}: needs `actor` and `action` strings", i + 1));
+                return Err(format!(
+                    "step {}: needs `actor` and `action` strings",
+                    i + 1
+                ));
             };
             let mut actor = actor;
             for mark in ["(then) ", "(cycle) "] {
@@ -512,7 +517,12 @@ impl Explorer {
         }
         let mut path = Vec::new();
         let mut deepest = (0, String::new());
-        if self.match_steps(&self.model.init_state(), &wanted_steps, &mut path, &mut deepest) {
+        if self.match_steps(
+            &self.model.init_state(),
+            &wanted_steps,
+            &mut path,
+            &mut deepest,
+        ) {
             Ok(Imported {
                 path,
                 property,
