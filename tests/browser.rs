@@ -78,3 +78,131 @@ fn explorer_follows_counterexamples_witnesses_and_imported_traces_in_chromium() 
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{s}");
     }
 }
+
+/// The explorer's HTTP answers, without a browser: paths, errors, export
+/// and import.
+#[test]
+fn explorer_api_answers_paths_errors_exports_and_imports() {
+    use authrace::present::explorer::Explorer;
+    use authrace::scenario::properties::PropertyId;
+    use serde_json::Value;
+    use tiny_http::Method;
+
+    let file = "models/seed-better-auth-ungated.toml";
+    let s = crate::common::load(file);
+    let ex = Explorer::new(std::path::Path::new(file), &s);
+    let get = |url: &str| ex.respond(&Method::Get, url, "");
+    let json = |body: &str| serde_json::from_str::<Value>(body).unwrap();
+
+    let (status, _, info) = get("/api/info");
+    assert_eq!(status, 200);
+    let info = json(&info);
+    let hash = info["hash"].as_str().unwrap().to_string();
+    let props = info["properties"].as_array().unwrap();
+    let cex = props
+        .iter()
+        .find(|p| p["id"] == "query-runs-authenticated")
+        .unwrap();
+    assert_eq!(cex["link"]["kind"], "counterexample");
+    let path: Vec<u64> = cex["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    // Every property that holds links a witness.
+    for p in props.iter().filter(|p| p["verdict"] == "holds") {
+        assert_eq!(p["link"]["kind"], "witness", "{p}");
+    }
+    let joined = path
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join("/");
+
+    // The counterexample's state: the violation is on the path, with its step.
+    let (status, _, view) = get(&format!("/api/path/{joined}"));
+    assert_eq!(status, 200);
+    let view = json(&view);
+    assert_eq!(
+        view["path_violations"][0]["property"],
+        "query-runs-authenticated"
+    );
+    assert_eq!(view["path_violations"][0]["step"], path.len());
+
+    // Bad paths: 404 with what is wrong and the prefix that exists.
+    let (status, _, body) = get(&format!("/api/path/{}/99", path[0]));
+    assert_eq!(status, 404);
+    let body = json(&body);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("step 2 chooses action 99"),
+        "{body}"
+    );
+    assert_eq!(body["prefix"], serde_json::json!([path[0]]));
+    let (status, _, body) = get("/api/path/1/x");
+    assert_eq!(status, 404);
+    assert!(body.contains("not an action number"), "{body}");
+    let (status, ctype, body) = get("/somewhere/else");
+    assert_eq!((status, ctype), (404, "text/html; charset=utf-8"));
+    assert!(body.contains("href=\"/\""), "a link back: {body}");
+    assert_eq!(ex.respond(&Method::Delete, "/api/info", "").0, 405);
+
+    // Export: the steps `authrace trace --format json` prints, and the hash.
+    let (status, _, exported) = get(&format!("/api/export/{joined}?p=query-runs-authenticated"));
+    assert_eq!(status, 200);
+    let exported = json(&exported);
+    let report = crate::common::run(&s);
+    let steps = report
+        .property(PropertyId::QueryRunsAuthenticated)
+        .steps
+        .clone()
+        .unwrap();
+    assert_eq!(exported["steps"], serde_json::to_value(&steps).unwrap());
+    assert_eq!(exported["kind"], "counterexample");
+    assert_eq!(exported["hash"], hash.as_str());
+
+    // Import: the export, a check report, and refusals.
+    let (status, _, imported) = ex.respond(&Method::Post, "/api/import", &exported.to_string());
+    assert_eq!(status, 200, "{imported}");
+    let imported = json(&imported);
+    assert_eq!(imported["path"], cex["path"]);
+    assert_eq!(imported["property"], "query-runs-authenticated");
+    assert!(imported["notice"].is_null());
+    let mut stale = exported.clone();
+    stale["hash"] = "0000000000000000".into();
+    let (_, _, imported) = ex.respond(&Method::Post, "/api/import", &stale.to_string());
+    assert!(
+        json(&imported)["notice"]
+            .as_str()
+            .unwrap()
+            .contains("0000000000000000")
+    );
+    let report_json = serde_json::to_string(&report).unwrap();
+    let (status, _, imported) = ex.respond(
+        &Method::Post,
+        "/api/import?p=query-runs-authenticated",
+        &report_json,
+    );
+    assert_eq!(status, 200, "{imported}");
+    assert_eq!(json(&imported)["path"], cex["path"]);
+    let (status, _, body) = ex.respond(&Method::Post, "/api/import?p=stable-auth", &report_json);
+    assert_eq!(status, 422);
+    assert!(body.contains("has no trace"), "{body}");
+    let (status, _, body) = ex.respond(
+        &Method::Post,
+        "/api/import",
+        "{\"steps\": [{\"actor\": \"React\", \"action\": \"nothing\"}]}",
+    );
+    assert_eq!(status, 422);
+    assert!(
+        body.contains("step 1 (React: nothing) matches no enabled action"),
+        "{body}"
+    );
+    let (status, _, body) = ex.respond(&Method::Post, "/api/import", "[1, 2");
+    assert_eq!(status, 422);
+    assert!(body.contains("not JSON"), "{body}");
+    assert_eq!(ex.respond(&Method::Get, "/api/import", "").0, 405);
+}

@@ -78,7 +78,8 @@ async function steps(page) {
 }
 
 // Everything drawn in the diagram lies inside it, every event's full text is
-// there (wrapped, never shortened), and notes stay in their actor's column.
+// there (wrapped, never shortened), and notes stay in their actor's column
+// (a violation takes its actor's column and the next one inwards).
 async function diagramIsWhole(page, what) {
   const r = await page.evaluate(() => {
     const box = document.getElementById("diagram");
@@ -95,7 +96,7 @@ async function diagramIsWhole(page, what) {
         if (t.textContent !== t.dataset.full) out.mismatched.push([t.textContent, t.dataset.full]);
       }
       // A note over one actor stays in that actor's column: it does not reach the next lifeline.
-      if (t.classList.contains("note") && t.dataset.from === t.dataset.to) {
+      if (t.classList.contains("note") && t.dataset.from === t.dataset.to && !t.dataset.violates) {
         const order = ["Provider", "React", "Client", "Server"];
         const i = order.indexOf(t.dataset.from);
         const next = order[i + 1], prev = order[i - 1];
