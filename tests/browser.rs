@@ -206,3 +206,79 @@ fn explorer_api_answers_paths_errors_exports_and_imports() {
     assert!(body.contains("not JSON"), "{body}");
     assert_eq!(ex.respond(&Method::Get, "/api/import", "").0, 405);
 }
+
+/// A liveness counterexample exports with its `(then)` marks as the CLI
+/// prints them, and a marked trace imports back with its marks.
+#[test]
+fn explorer_exports_and_imports_marked_continuations() {
+    use authrace::present::explorer::Explorer;
+    use authrace::scenario::properties::PropertyId;
+    use serde_json::Value;
+    use tiny_http::Method;
+
+    let file = "models/reports/convex-auth-178-reauth-after-expiry.toml";
+    let s = crate::common::load(file);
+    let ex = Explorer::new(std::path::Path::new(file), &s);
+    let json = |body: &str| serde_json::from_str::<Value>(body).unwrap();
+    let info = json(&ex.respond(&Method::Get, "/api/info", "").2);
+    let ea = info["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "eventually-authenticated")
+        .unwrap()
+        .clone();
+    let then = ea["link"]["then_from"].as_u64().expect("a continuation");
+    let joined: Vec<String> = ea["path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    let url = format!(
+        "/api/export/{}?p=eventually-authenticated&then={then}",
+        joined.join("/")
+    );
+    let (status, _, exported) = ex.respond(&Method::Get, &url, "");
+    assert_eq!(status, 200);
+    let exported = json(&exported);
+    let report = crate::common::run(&s);
+    let cli = report
+        .property(PropertyId::EventuallyAuthenticated)
+        .steps
+        .clone()
+        .unwrap();
+    assert!(cli.iter().any(|s| s.actor.starts_with("(then) ")));
+    assert_eq!(exported["steps"], serde_json::to_value(&cli).unwrap());
+
+    let (_, _, imported) = ex.respond(&Method::Post, "/api/import", &exported.to_string());
+    let imported = json(&imported);
+    assert_eq!(imported["path"], ea["path"]);
+    assert_eq!(imported["then_from"], then);
+    assert_eq!(imported["mark"], "then");
+
+    // The same path with its tail marked as a cycle round-trips as one.
+    let (_, _, cycle) = ex.respond(
+        &Method::Get,
+        &format!("/api/export/{}?cycle=3", joined.join("/")),
+        "",
+    );
+    let cycle = json(&cycle);
+    assert!(
+        cycle["steps"][2]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("(cycle) ")
+    );
+    assert!(
+        !cycle["steps"][1]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with('(')
+    );
+    let (_, _, imported) = ex.respond(&Method::Post, "/api/import", &cycle.to_string());
+    let imported = json(&imported);
+    assert_eq!(imported["path"], ea["path"]);
+    assert_eq!(imported["then_from"], 3);
+    assert_eq!(imported["mark"], "cycle");
+}

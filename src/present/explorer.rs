@@ -152,6 +152,8 @@ struct Imported {
     path: Vec<usize>,
     property: Option<String>,
     then_from: Option<usize>,
+    /// What the marked steps from `then_from` are: `then` or `cycle`.
+    mark: Option<&'static str>,
     /// Set when the trace names a scenario hash other than this one.
     notice: Option<String>,
 }
@@ -399,10 +401,11 @@ impl Explorer {
                 .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
         };
         let property = param("p").and_then(PropertyId::parse);
-        let then_from: Option<usize> = param("then").and_then(|t| t.parse().ok());
-        if let Some(t) = then_from {
-            for s in steps.iter_mut().filter(|s| s.step >= t) {
-                s.actor = format!("(then) {}", s.actor);
+        for mark in ["then", "cycle"] {
+            if let Some(t) = param(mark).and_then(|t| t.parse::<usize>().ok()) {
+                for s in steps.iter_mut().filter(|s| s.step >= t) {
+                    s.actor = format!("({mark}) {}", s.actor);
+                }
             }
         }
         let (verdict, kind) = match property {
@@ -496,6 +499,7 @@ impl Explorer {
         };
         let mut wanted_steps = Vec::with_capacity(steps.len());
         let mut then_from = None;
+        let mut mark_kind = None;
         for (i, st) in steps.iter().enumerate() {
             let (Some(actor), Some(action)) = (
                 st.get("actor").and_then(Value::as_str),
@@ -507,10 +511,11 @@ impl Explorer {
                 ));
             };
             let mut actor = actor;
-            for mark in ["(then) ", "(cycle) "] {
+            for (mark, kind) in [("(then) ", "then"), ("(cycle) ", "cycle")] {
                 if let Some(rest) = actor.strip_prefix(mark) {
                     actor = rest;
                     then_from.get_or_insert(i + 1);
+                    mark_kind.get_or_insert(kind);
                 }
             }
             wanted_steps.push((actor.to_string(), action.to_string()));
@@ -527,6 +532,7 @@ impl Explorer {
                 path,
                 property,
                 then_from,
+                mark: mark_kind,
                 notice,
             })
         } else {
