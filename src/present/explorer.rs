@@ -9,6 +9,16 @@
 //! export as the JSON `authrace trace --format json` prints, and that JSON
 //! (or a `check --format json` report) imports back into a path. It binds
 //! loopback unless told otherwise.
+//!
+//! - `GET /api/info`: the scenario, its hash, each property's verdict and
+//!   link (counterexample, or witness when it holds; a liveness
+//!   counterexample's `then_from` is where its fault-free continuation starts).
+//! - `GET /api/path/0/2/1`: the state there, each actor's fields marked when
+//!   the last step changed them, the messages in flight per channel and
+//!   direction (oldest first), the enabled actions, the steps, and every
+//!   violation on the path with its step.
+//! - `GET /api/export/0/2/1?p=PROPERTY&then=STEP`: the path as a trace.
+//! - `POST /api/import?p=PROPERTY`: a trace or report back to a path.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
