@@ -49,7 +49,10 @@ function authrace(...args) {
     throw e;
   }
 }
-const norm = (s) => s.replace(/\s+/g, " ").trim();
+// The page's own link of a property (as /api/info describes it).
+function linkOf(p) {
+  return "/" + (p.link ? "#/" + p.link.path.join("/") : "");
+}
 
 async function waitForSteps(page, n) {
   await page.waitForFunction((n) => document.querySelectorAll("#steps li").length === n, n, { timeout: 10000 });
@@ -115,6 +118,15 @@ async function diagramIsWhole(page, what) {
   return r;
 }
 
+// Waits until the diagram has been drawn for its panel's current width.
+async function redrawn(page) {
+  await page.waitForFunction(() => {
+    const box = document.getElementById("diagram");
+    const svg = box.querySelector("svg");
+    return svg && Number(svg.getAttribute("width")) === Math.max(320, Math.floor(box.clientWidth));
+  }, null, { timeout: 10000 });
+}
+
 const browser = await chromium.launch({
   executablePath: chromiumPath(),
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -163,10 +175,10 @@ try {
 
   // Narrower windows: the diagram still fits and nothing is cut.
   await page.setViewportSize({ width: 1000, height: 900 });
-  await page.waitForTimeout(400);
+  await redrawn(page);
   await diagramIsWhole(page, "seed counterexample at 1000 px");
   await page.setViewportSize({ width: 1400, height: 1000 });
-  await page.waitForTimeout(400);
+  await redrawn(page);
   await page.screenshot({ path: join(shots, "explorer-seed-counterexample.png"), fullPage: true });
 
   // --- past the violation: still "violated on this path", the step marked --
@@ -331,6 +343,14 @@ try {
   check((await page.locator(`#diagram [data-then-start="${ea.link.then_from}"]`).count()) === 1, "the diagram does not mark where the continuation starts");
   check((await page.locator("#diagram text[data-then]").count()) > 0, "the diagram does not mark the continuation's events");
   await diagramIsWhole(page, "liveness counterexample");
+  // Every other trace of that scenario draws whole too.
+  for (const p of liveInfo.properties.filter((p) => p.link && p.id !== "eventually-authenticated")) {
+    await goto(page, new URL(linkOf(p), liveUrl).toString());
+    await diagramIsWhole(page, `${p.id} ${p.link.kind}`);
+  }
+  await goto(page, liveUrl);
+  await (await propertyLink(page, "eventually-authenticated")).click();
+  await waitForPath(page, ea.link.path);
   await page.screenshot({ path: join(shots, "explorer-liveness-continuation.png"), fullPage: true });
   // Its CLI trace imports to the same path with the same marks.
   const liveFile = join(tmp, "live.json");
