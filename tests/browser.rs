@@ -180,6 +180,16 @@ fn explorer_api_answers_paths_errors_exports_and_imports() {
             .unwrap()
             .contains("0000000000000000")
     );
+    let mut renamed = exported.clone();
+    renamed["scenario"] = "elsewhere/other.toml".into();
+    renamed.as_object_mut().unwrap().remove("hash");
+    let (_, _, imported) = ex.respond(&Method::Post, "/api/import", &renamed.to_string());
+    assert!(
+        json(&imported)["notice"]
+            .as_str()
+            .unwrap()
+            .contains("elsewhere/other.toml")
+    );
     let report_json = serde_json::to_string(&report).unwrap();
     let (status, _, imported) = ex.respond(
         &Method::Post,

@@ -464,6 +464,16 @@ impl Explorer {
             v.get("steps").and_then(Value::as_array)
         {
             check_hash(v.get("hash").and_then(Value::as_str), &mut notice);
+            // `trace --format json` names the scenario file, not its hash.
+            if let Some(file) = v.get("scenario").and_then(Value::as_str)
+                && Path::new(file).file_name() != Path::new(&self.report.scenario.path).file_name()
+                && notice.is_none()
+            {
+                notice = Some(format!(
+                    "the trace names scenario {file}, this explorer shows {}; its steps matched this one's",
+                    self.report.scenario.path
+                ));
+            }
             let p = v
                 .get("property")
                 .and_then(Value::as_str)
