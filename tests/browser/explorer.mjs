@@ -19,6 +19,9 @@ if (!seedUrl || !liveUrl || !bin || !shots) {
   process.exit(2);
 }
 const SEED = "models/seed-better-auth-ungated.toml";
+// How long a wait may take before the test gives up (a bound for a hang on
+// a loaded machine, not a timing requirement).
+const T = 30000;
 const LIVE = "models/reports/convex-auth-178-reauth-after-expiry.toml";
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -55,23 +58,23 @@ function linkOf(p) {
 }
 
 async function waitForSteps(page, n) {
-  await page.waitForFunction((n) => document.querySelectorAll("#steps li").length === n, n, { timeout: 10000 });
+  await page.waitForFunction((n) => document.querySelectorAll("#steps li").length === n, n, { timeout: T });
 }
 // Waits until the page shows `path` (an array of action indices).
 async function waitForPath(page, path) {
-  await page.waitForFunction((p) => document.body.dataset.path === p, path.join("/"), { timeout: 10000 });
+  await page.waitForFunction((p) => document.body.dataset.path === p, path.join("/"), { timeout: T });
 }
 // Opens `url` and waits until the page has drawn the path its hash names.
 async function goto(page, url) {
   await page.goto(url);
-  await page.waitForFunction(() => document.querySelector("#properties li"), null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector("#properties li"), null, { timeout: T });
   const hash = new URL(url).hash.replace(/^#\/?/, "").split("?")[0];
   await page.waitForFunction((h) => document.body.dataset.path === h || document.body.dataset.path === "!error",
-    /^[0-9/]*$/.test(hash) ? hash.replace(/\/$/, "") : "!error", { timeout: 10000 });
+    /^[0-9/]*$/.test(hash) ? hash.replace(/\/$/, "") : "!error", { timeout: T });
 }
 async function propertyLink(page, id) {
   const a = page.locator(`a.cex[data-property="${id}"]`);
-  await a.waitFor({ timeout: 10000 });
+  await a.waitFor({ timeout: T });
   return a;
 }
 async function steps(page) {
@@ -124,7 +127,7 @@ async function redrawn(page) {
     const box = document.getElementById("diagram");
     const svg = box.querySelector("svg");
     return svg && Number(svg.getAttribute("width")) === Math.max(320, Math.floor(box.clientWidth));
-  }, null, { timeout: 10000 });
+  }, null, { timeout: T });
 }
 
 const browser = await chromium.launch({
@@ -134,6 +137,7 @@ const browser = await chromium.launch({
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.setDefaultTimeout(T);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   const info = await (await page.request.get(new URL("/api/info", seedUrl).toString())).json();
