@@ -17,7 +17,8 @@
 //!   the last step changed them, the messages in flight per channel and
 //!   direction (oldest first), the enabled actions, the steps, and every
 //!   violation on the path with its step.
-//! - `GET /api/export/0/2/1?p=PROPERTY&then=STEP`: the path as a trace.
+//! - `GET /api/export/0/2/1?p=PROPERTY&then=STEP&end=STEP`: the path as a
+//!   trace (steps `then..=end` marked `(then)`; `cycle=` marks `(cycle)`).
 //! - `POST /api/import?p=PROPERTY`: a trace or report back to a path.
 
 use std::io::{Cursor, Read};
@@ -411,9 +412,12 @@ impl Explorer {
                 .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
         };
         let property = param("p").and_then(PropertyId::parse);
+        let end: usize = param("end")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(usize::MAX);
         for mark in ["then", "cycle"] {
             if let Some(t) = param(mark).and_then(|t| t.parse::<usize>().ok()) {
-                for s in steps.iter_mut().filter(|s| s.step >= t) {
+                for s in steps.iter_mut().filter(|s| s.step >= t && s.step <= end) {
                     s.actor = format!("({mark}) {}", s.actor);
                 }
             }

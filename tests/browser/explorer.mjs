@@ -347,6 +347,13 @@ try {
   check((await page.locator(`#diagram [data-then-start="${ea.link.then_from}"]`).count()) === 1, "the diagram does not mark where the continuation starts");
   check((await page.locator("#diagram text[data-then]").count()) > 0, "the diagram does not mark the continuation's events");
   await diagramIsWhole(page, "liveness counterexample");
+  // The marks cover the marked trace only: steps taken past its end are not
+  // part of the continuation (here a seed path marked (then) from step 2 to 3).
+  await goto(page, seedUrl + "#/" + cexPath.join("/") + "?h=" + info.hash + "&then=2&end=3");
+  check((await page.locator("#steps li.then").count()) === 2, "the marked steps are not steps 2 to 3");
+  await page.locator("#actions a").first().click();
+  await waitForSteps(page, cexPath.length + 1);
+  check((await page.locator("#steps li.then").count()) === 2, "a step past the marked trace is marked (then)");
   // Every other trace of that scenario draws whole too.
   for (const p of liveInfo.properties.filter((p) => p.link && p.id !== "eventually-authenticated")) {
     await goto(page, new URL(linkOf(p), liveUrl).toString());
