@@ -327,10 +327,12 @@ impl Machine {
             let (a, b) = (e.source().index(), e.target().index());
             let (na, nb) = (node_of[a], node_of[b]);
             if na != nb {
-                edges
-                    .entry((na, nb))
-                    .or_default()
-                    .insert(step_label(&graph.states[a], e.weight()));
+                edges.entry((na, nb)).or_default().insert(observed_label(
+                    actor,
+                    &graph.states[a],
+                    &graph.states[b],
+                    e.weight(),
+                ));
             }
         }
         Machine {
@@ -341,53 +343,122 @@ impl Machine {
         }
     }
 
-    fn edge_label(labels: &BTreeSet<String>) -> String {
-        const MAX: usize = 3;
-        let mut v: Vec<&str> = labels.iter().map(|s| s.as_str()).take(MAX).collect();
-        let more = labels.len().saturating_sub(MAX);
-        let extra;
+    /// An edge's labels, one per line (at most [`Machine::MAX_LABELS`]).
+    fn edge_lines(labels: &BTreeSet<String>) -> Vec<String> {
+        let mut v: Vec<String> = labels
+            .iter()
+            .take(Self::MAX_LABELS)
+            .flat_map(|l| wrap(l, WRAP))
+            .collect();
+        let more = labels.len().saturating_sub(Self::MAX_LABELS);
         if more > 0 {
-            extra = format!("+{more} more");
-            v.push(&extra);
+            v.push(format!("+{more} more"));
         }
-        v.join(", ")
+        v
     }
 
-    /// A Mermaid `stateDiagram-v2`.
+    /// Most step labels written on one edge.
+    pub const MAX_LABELS: usize = 3;
+
+    /// A Mermaid `stateDiagram-v2`, laid out top to bottom with wrapped labels.
     pub fn to_mermaid(&self) -> String {
-        let mut out = String::from("stateDiagram-v2\n    direction LR\n");
+        let mut out = String::from("stateDiagram-v2\n    direction TB\n");
         for (i, n) in self.nodes.iter().enumerate() {
-            let _ = writeln!(out, "    state \"{}\" as s{i}", n.replace('"', "'"));
+            let lines: Vec<String> = wrap_state(n)
+                .iter()
+                .map(|l| mermaid_text(l).replace('"', "'"))
+                .collect();
+            let _ = writeln!(out, "    state \"{}\" as s{i}", lines.join("<br/>"));
         }
         let _ = writeln!(out, "    [*] --> s{}", self.initial);
         for ((a, b), labels) in &self.edges {
-            let _ = writeln!(
-                out,
-                "    s{a} --> s{b}: {}",
-                mermaid_text(&Self::edge_label(labels)).replace(':', " ")
-            );
+            let lines: Vec<String> = Self::edge_lines(labels)
+                .iter()
+                .map(|l| mermaid_text(l).replace(':', " "))
+                .collect();
+            let _ = writeln!(out, "    s{a} --> s{b}: {}", lines.join("<br/>"));
         }
         out
     }
 
-    /// A Graphviz `digraph`.
+    /// A Graphviz `digraph`, laid out top to bottom with wrapped labels.
     pub fn to_dot(&self) -> String {
         let mut out = format!(
-            "digraph {} {{\n    rankdir=LR;\n    node [shape=box, style=rounded];\n    init [shape=point];\n",
+            "digraph {} {{\n    rankdir=TB;\n    nodesep=0.3;\n    ranksep=0.45;\n    node [shape=box, style=rounded, fontsize=11];\n    edge [fontsize=10];\n    init [shape=point];\n",
             self.actor.as_str()
         );
+        let dot_lines = |lines: Vec<String>| -> String {
+            lines
+                .iter()
+                .map(|l| l.replace('\\', "\\\\").replace('"', "\\\""))
+                .collect::<Vec<_>>()
+                .join("\\n")
+        };
         for (i, n) in self.nodes.iter().enumerate() {
-            let _ = writeln!(out, "    s{i} [label=\"{}\"];", n.replace('"', "\\\""));
+            let _ = writeln!(out, "    s{i} [label=\"{}\"];", dot_lines(wrap_state(n)));
         }
         let _ = writeln!(out, "    init -> s{};", self.initial);
         for ((a, b), labels) in &self.edges {
             let _ = writeln!(
                 out,
                 "    s{a} -> s{b} [label=\"{}\"];",
-                Self::edge_label(labels).replace('"', "\\\"")
+                dot_lines(Self::edge_lines(labels))
             );
         }
         out.push_str("}\n");
         out
     }
+}
+
+/// The widest a line of a state-machine label gets, in characters (a single
+/// word longer than this, such as an auth-manager state name, stays whole).
+pub const WRAP: usize = 28;
+
+/// Breaks `text` into lines of at most `width` characters at spaces (a
+/// word longer than `width` gets a line of its own).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// A local state's lines: each ` / `-separated part starts a line, and
+/// long parts wrap.
+fn wrap_state(label: &str) -> Vec<String> {
+    label
+        .split(" / ")
+        .flat_map(|part| wrap(part, WRAP))
+        .collect()
+}
+
+/// The label of a step that changes `actor`'s local state, as that actor
+/// sees it: a step of another actor that gives the server a connection is
+/// the client opening one, not the step's own headline (`React effects`).
+pub fn observed_label(actor: DiagramActor, before: &State, after: &State, a: &Action) -> String {
+    if actor == DiagramActor::Server {
+        let (b, n) = (before.client.conn(), after.client.conn());
+        if b != n {
+            return match (b, n) {
+                (None, Some(_)) => "client opens a connection".to_string(),
+                (Some(_), Some(_)) => "client opens a new connection".to_string(),
+                _ => match a {
+                    Action::NetworkDrops { .. } => "socket drop (fault)".to_string(),
+                    _ => "client closes the connection".to_string(),
+                },
+            };
+        }
+    }
+    step_label(before, a)
 }

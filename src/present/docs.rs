@@ -58,12 +58,12 @@ fn diagrams(root: &Path) -> Result<Generated, String> {
         let m = Machine::project(&model, &graph, actor);
         let _ = writeln!(
             out,
-            "## State machine: {}\n\nThe explored state graph ({} states) projected onto the {}'s local state: {} states, {} transitions.\n\n```mermaid\n{}```\n",
+            "## State machine: {}\n\nThe explored state graph ({} states) projected onto the {}'s local state: {}, {}.\n\n```mermaid\n{}```\n",
             actor.as_str(),
             graph.states.len(),
             actor.as_str(),
-            m.nodes.len(),
-            m.edges.len(),
+            count(m.nodes.len(), "state", "states"),
+            count(m.edges.len(), "transition", "transitions"),
             m.to_mermaid()
         );
     }
@@ -71,6 +71,11 @@ fn diagrams(root: &Path) -> Result<Generated, String> {
         path: PathBuf::from("docs/diagrams.md"),
         text: out,
     })
+}
+
+/// `1 state`, `2 states`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A column of the gate table: its title, extra `[provider]` keys, and
@@ -128,8 +133,12 @@ pub const COLUMNS: [Column; 8] = [
 /// The seed app with `gate` and one column's change.
 pub fn gate_scenario(gate: Gate, column: &Column) -> String {
     let store = gate == Gate::CurrentUser;
+    seed_app(gate, column, store, "required", "")
+}
+
+fn seed_app(gate: Gate, column: &Column, store: bool, auth: &str, app: &str) -> String {
     format!(
-        "name = \"gate table: {gate} / {title}\"\n[provider]\nkind = \"better-auth\"\nat_load = \"loading\"\n{provider}[app]\nstore_user = {store}\n[faults]\n{faults}\n[[function]]\nname = \"queries:listOrganizations\"\nauth = \"required\"\n\n[[component]]\nname = \"OrganizationsList\"\nquery = \"queries:listOrganizations\"\ngate = \"{gate}\"\n",
+        "name = \"gate table: {gate} / {title}\"\n[provider]\nkind = \"better-auth\"\nat_load = \"loading\"\n{provider}[app]\nstore_user = {store}\n{app}[faults]\n{faults}\n[[function]]\nname = \"queries:listOrganizations\"\nauth = \"{auth}\"\n\n[[component]]\nname = \"OrganizationsList\"\nquery = \"queries:listOrganizations\"\ngate = \"{gate}\"\n",
         gate = gate.as_str(),
         title = column.title,
         provider = column.provider,
@@ -137,15 +146,100 @@ pub fn gate_scenario(gate: Gate, column: &Column) -> String {
     )
 }
 
+/// A column of the `user-row-ready` table: who creates the users row, and
+/// whether the user switches.
+pub struct RowColumn {
+    pub title: &'static str,
+    pub user_rows: &'static str,
+    pub provider: &'static str,
+}
+
+/// The columns of the `user-row-ready` table.
+pub const ROW_COLUMNS: [RowColumn; 6] = [
+    RowColumn {
+        title: "users.store",
+        user_rows: "client-store",
+        provider: "",
+    },
+    RowColumn {
+        title: "users.store, switch user",
+        user_rows: "client-store",
+        provider: "switch_user = true\n",
+    },
+    RowColumn {
+        title: "webhook",
+        user_rows: "webhook",
+        provider: "",
+    },
+    RowColumn {
+        title: "webhook, switch user",
+        user_rows: "webhook",
+        provider: "switch_user = true\n",
+    },
+    RowColumn {
+        title: "rows exist",
+        user_rows: "existing",
+        provider: "",
+    },
+    RowColumn {
+        title: "rows exist, switch user",
+        user_rows: "existing",
+        provider: "switch_user = true\n",
+    },
+];
+
+/// The seed app for the `user-row-ready` table: the function reads the
+/// caller's users row (`auth = "user-row"`), the app runs `users.store`,
+/// and `column` says who else creates rows.
+pub fn user_row_scenario(gate: Gate, column: &RowColumn) -> String {
+    let c = Column {
+        title: column.title,
+        provider: column.provider,
+        faults: "",
+    };
+    seed_app(
+        gate,
+        &c,
+        true,
+        "user-row",
+        &format!("user_rows = \"{}\"\n", column.user_rows),
+    )
+}
+
+fn run(text: &str) -> Result<crate::check::report::Report, String> {
+    let s = Scenario::parse(Path::new("gate-table.toml"), text).map_err(|e| format!("{e:?}"))?;
+    Ok(check(
+        Path::new("gate-table.toml"),
+        &s,
+        &CheckOptions::default(),
+    ))
+}
+
+fn cell(v: Verdict) -> String {
+    match v {
+        Verdict::Violated => "**violated**".to_string(),
+        other => other.as_str().to_string(),
+    }
+}
+
+fn table_head(out: &mut String, titles: &[&str]) {
+    out.push_str("| gate |");
+    for t in titles {
+        let _ = write!(out, " {t} |");
+    }
+    out.push_str("\n|---|");
+    for _ in titles {
+        out.push_str("---|");
+    }
+    out.push('\n');
+}
+
 fn gates() -> Result<Generated, String> {
     let mut verdicts: Vec<Vec<Vec<Verdict>>> = Vec::new();
     for gate in Gate::ALL {
         let mut row = Vec::new();
         for column in &COLUMNS {
-            let text = gate_scenario(gate, column);
-            let s = Scenario::parse(Path::new("gate-table.toml"), &text)
-                .map_err(|e| format!("{e:?}"))?;
-            let r = check(Path::new("gate-table.toml"), &s, &CheckOptions::default());
+            let r = run(&gate_scenario(gate, column))?;
             row.push(
                 PropertyId::ALL
                     .iter()
@@ -173,24 +267,15 @@ needs. Verdicts come from the checker; regenerate with `authrace docs`.\n\n",
                 crate::scenario::properties::PropertyKind::Liveness => "liveness",
             }
         );
-        out.push_str("| gate |");
-        for c in &COLUMNS {
-            let _ = write!(out, " {} |", c.title);
+        if *p == PropertyId::UserRowReady {
+            user_row_table(&mut out)?;
+            continue;
         }
-        out.push_str("\n|---|");
-        for _ in &COLUMNS {
-            out.push_str("---|");
-        }
-        out.push('\n');
+        table_head(&mut out, &COLUMNS.map(|c| c.title));
         for (gi, gate) in Gate::ALL.iter().enumerate() {
             let _ = write!(out, "| {} |", gate.as_str());
             for cell_verdicts in &verdicts[gi] {
-                let v = cell_verdicts[pi];
-                let cell = match v {
-                    Verdict::Violated => "**violated**".to_string(),
-                    other => other.as_str().to_string(),
-                };
-                let _ = write!(out, " {cell} |");
+                let _ = write!(out, " {} |", cell(cell_verdicts[pi]));
             }
             out.push('\n');
         }
@@ -200,4 +285,32 @@ needs. Verdicts come from the checker; regenerate with `authrace docs`.\n\n",
         path: PathBuf::from("docs/gates.md"),
         text: out,
     })
+}
+
+/// The `user-row-ready` section. In the seed app the function only
+/// requires auth, so the property is vacuous everywhere; this table checks
+/// a variant whose function reads the caller's users row.
+fn user_row_table(out: &mut String) -> Result<(), String> {
+    out.push_str(
+        "The seed app's function only requires auth, so this property is vacuous for it. This \
+table checks a variant: the function reads the caller's users row (`auth = \"user-row\"`), the \
+app runs `users.store` in every cell (`[app] store_user = true`), and the columns say who else creates rows \
+(`[app] user_rows`) and whether the user switches. No gate waits for the row: `current-user` \
+renders once `users:current` is not `null`, and it is `undefined` while it loads.\n\n",
+    );
+    table_head(out, &ROW_COLUMNS.map(|c| c.title));
+    for gate in Gate::ALL {
+        let _ = write!(out, "| {} |", gate.as_str());
+        for column in &ROW_COLUMNS {
+            let r = run(&user_row_scenario(gate, column))?;
+            let _ = write!(
+                out,
+                " {} |",
+                cell(r.property(PropertyId::UserRowReady).verdict)
+            );
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    Ok(())
 }
