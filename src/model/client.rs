@@ -701,8 +701,9 @@ impl State {
     /// The app's `clearAuth()` (`ConvexAuthStateLastEffect`'s cleanup). With
     /// `clear-auth-resets-manager` it also resets the AuthenticationManager:
     /// `configVersion` bumps (every fetch in flight is discarded when it
-    /// returns), the refetch timer is cancelled, and a socket paused by the
-    /// superseded `setAuth` resumes.
+    /// returns), the refetch timer is cancelled, a socket paused by the
+    /// superseded `setAuth` resumes and one a reauthentication stopped
+    /// restarts.
     pub(crate) fn app_clear_auth(&mut self, ctx: &Ctx, fx: &mut Fx) {
         self.client_clear_auth(ctx, fx);
         if !ctx.patched(Patch::ClearAuthResetsManager) {
@@ -717,6 +718,9 @@ impl State {
         // Clears an armed refetch timer.
         self.set_auth_state(AuthState::NoAuth, fx);
         self.resume_socket(ctx, fx);
+        // A socket a reauthentication stopped: its continuation is now
+        // stale, so nothing else would restart it.
+        self.try_restart_socket(fx);
     }
 
     /// `LocalSyncState.clearAuth()`; returns the message's base version.

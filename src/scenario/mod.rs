@@ -229,8 +229,9 @@ impl ClientCfg {
 pub enum Patch {
     /// `BaseConvexClient.clearAuth()` also resets the AuthenticationManager:
     /// it bumps `configVersion` (a token fetch in flight is discarded when it
-    /// returns), cancels the refetch timer, and resumes a socket that a
-    /// superseded `setAuth` paused.
+    /// returns), cancels the refetch timer, resumes a socket that a
+    /// superseded `setAuth` paused and restarts one a reauthentication
+    /// stopped.
     ClearAuthResetsManager,
     /// A `useQuery` whose arguments turn to `"skip"` removes its query in the
     /// cleanup phase of the commit (as an unmount does), before
@@ -266,7 +267,7 @@ impl Patch {
     pub fn about(self) -> &'static str {
         match self {
             Patch::ClearAuthResetsManager => {
-                "`BaseConvexClient.clearAuth()` (convex `src/browser/sync/client.ts`) also calls `AuthenticationManager.resetAuthState()` and bumps its `configVersion`: a token fetch in flight is discarded when it returns, the refetch timer is cancelled, and a socket paused by the superseded `setAuth` is resumed."
+                "`BaseConvexClient.clearAuth()` (convex `src/browser/sync/client.ts`) also calls `AuthenticationManager.resetAuthState()` and bumps its `configVersion`: a token fetch in flight is discarded when it returns, the refetch timer is cancelled, a socket paused by the superseded `setAuth` is resumed, and one a reauthentication stopped is restarted."
             }
             Patch::UnsubscribeBeforeClearAuth => {
                 "`useQuery` (convex `src/react/use_queries.ts`) removes a query whose arguments turned to `\"skip\"` in the effect cleanup of the commit that skipped it, as an unmount does, so the `Remove` precedes `ConvexAuthStateLastEffect`'s `clearAuth()`."
