@@ -118,6 +118,7 @@ mod random {
                     expect_auth: opt == 1,
                     initial_auth_token_reuse: opt == 2,
                     patches: patches.clone(),
+                    version: None,
                 };
                 schedule_from_choices(&functions(), options, &choices).expect("valid functions")
             },
@@ -176,6 +177,61 @@ mod random {
             }
         }
         (answered_after_clear, same_token)
+    }
+
+    /// Random schedules on the older releases pinned in the harness
+    /// (`convex-1.20.0`, `convex-1.42.0`): every trace of the real old
+    /// client is one the model of that release produces. 300 schedules per
+    /// release (PROPTEST_CASES overrides); AUTHRACE_SEED replays.
+    #[test]
+    fn random_schedules_on_older_releases_are_their_model_traces() {
+        let cases: u32 = std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300)
+            .max(1);
+        let seed = seed();
+        let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+        eprintln!("release conformance: {cases} random schedules per release, AUTHRACE_SEED={hex}");
+        let harness = RefCell::new(super::harness());
+        for version in ["1.20.0", "1.42.0"] {
+            let mut runner = TestRunner::new_with_rng(
+                Config {
+                    cases,
+                    failure_persistence: None,
+                    ..Config::default()
+                },
+                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+            );
+            let strategy = (0u8..2, prop::collection::vec(any::<u16>(), 1..=60)).prop_map(
+                move |(opt, choices)| {
+                    let options = Options {
+                        // 1.20.0 has no expectAuth; neither has
+                        // initialAuthTokenReuse.
+                        expect_auth: opt == 1 && version != "1.20.0",
+                        initial_auth_token_reuse: false,
+                        patches: Vec::new(),
+                        version: Some(version.to_string()),
+                    };
+                    schedule_from_choices(&functions(), options, &choices).expect("valid functions")
+                },
+            );
+            let result = runner.run(&strategy, |s| {
+                let trace = harness
+                    .borrow_mut()
+                    .run(&s)
+                    .map_err(|e| TestCaseError::fail(format!("harness: {e}")))?;
+                validate(&s, &trace).map_err(|d| TestCaseError::fail(d.to_string()))
+            });
+            match result {
+                Ok(()) => {}
+                Err(TestError::Fail(reason, minimal)) => panic!(
+                    "AUTHRACE_SEED={hex} convex {version}\n{reason}\nminimal schedule:\n{}",
+                    serde_json::to_string(&minimal).unwrap()
+                ),
+                Err(e) => panic!("AUTHRACE_SEED={hex} convex {version}\n{e}"),
+            }
+        }
     }
 
     /// The client-level patches (`clear-auth-resets-manager`,

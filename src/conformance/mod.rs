@@ -43,6 +43,10 @@ pub struct Options {
     /// validates the trace (`[client] patches`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<Patch>,
+    /// The npm `convex` release to run (`[client] version`; the harness pins
+    /// 1.48.0 and, as `convex-<version>`, 1.20.0 and 1.42.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// One step of a schedule (`tests/conformance/README.md`, "Steps").
@@ -231,6 +235,9 @@ impl Driver {
             s.options.initial_auth_token_reuse,
             patches.join(", ")
         ));
+        if let Some(v) = &s.options.version {
+            text.push_str(&format!("version = {}\n", Value::String(v.clone())));
+        }
         for f in &s.functions {
             let auth = serde_json::to_value(f.auth).map_err(|e| e.to_string())?;
             text.push_str(&format!(
@@ -992,6 +999,11 @@ pub fn schedule_from_actions(model: &AuthModel, actions: &[Action]) -> (Schedule
             expect_auth: ctx.expect_auth,
             initial_auth_token_reuse: ctx.initial_token_reuse,
             patches: Patch::ALL.into_iter().filter(|p| ctx.patched(*p)).collect(),
+            version: match ctx.era {
+                crate::scenario::Era::V1_20 => Some("1.20.0".to_string()),
+                crate::scenario::Era::V1_42 => Some("1.42.0".to_string()),
+                crate::scenario::Era::V1_48 => None,
+            },
         },
         steps,
     };
@@ -1237,6 +1249,11 @@ impl ReactWalk {
                 expect_auth: scenario.client.expect_auth,
                 initial_auth_token_reuse: scenario.client.initial_token_reuse,
                 patches: scenario.client.patches.clone(),
+                version: scenario
+                    .client
+                    .version
+                    .as_ref()
+                    .map(|v| v.get_ref().clone()),
             },
             steps: Vec::new(),
         };

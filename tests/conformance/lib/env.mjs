@@ -23,7 +23,7 @@ const real = {
 /** The fake epoch: 2024-01-01T00:00:00Z. Every run starts its clock here. */
 export const EPOCH_MS = 1704067200000;
 
-const CONVEX_PATH = /[\\/]node_modules[\\/]convex[\\/]/;
+const CONVEX_PATH = /[\\/]node_modules[\\/]convex(-\d+\.\d+\.\d+)?[\\/]/; // the pinned package or an older release pinned beside it
 
 /**
  * Timer kinds, by the convex method on the stack when the timer was armed:

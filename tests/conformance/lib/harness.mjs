@@ -7,7 +7,7 @@
 import { FakeClock, activate, deactivate, drain, installEnvironment } from "./env.mjs";
 import { Network } from "./network.mjs";
 import { FakeServer } from "./server.mjs";
-import { loadPatched } from "./patches.mjs";
+import { loadPatched, loadVersion } from "./patches.mjs";
 import { encodeToken } from "./tokens.mjs";
 
 installEnvironment();
@@ -56,6 +56,8 @@ export const DEFAULT_OPTIONS = {
   verbose: false,
   /** Ids of diffs in patches/ applied to a copy of the package (lib/patches.mjs). */
   patches: [],
+  /** The npm convex release to run (1.48.0, or one pinned as `convex-<version>`). */
+  version: null,
 };
 
 export class Run {
@@ -122,7 +124,11 @@ export class Run {
 
   /** Loads the convex modules this run uses (a patched copy if `options.patches`). */
   async load() {
-    this.convexBrowser = (await loadPatched(this.options.patches, "browser")) ?? convexBrowser;
+    const old = await loadVersion(this.options.version, "browser");
+    if (old !== null && (this.options.patches ?? []).length > 0) {
+      throw new Error("options.patches apply to convex 1.48.0 only");
+    }
+    this.convexBrowser = old ?? (await loadPatched(this.options.patches, "browser")) ?? convexBrowser;
   }
 
   construct() {

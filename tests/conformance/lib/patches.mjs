@@ -155,3 +155,25 @@ export async function loadPatched(ids, entry) {
   }
   return loaded.get(k);
 }
+
+/** Releases pinned besides 1.48.0 (package.json aliases `convex-<version>`). */
+export const PINNED_VERSIONS = ["1.20.0", "1.42.0"];
+
+/**
+ * The module `entry` of the pinned release `version`; `null` for 1.48.0 and
+ * the releases that carry its auth code (the installed package).
+ */
+export async function loadVersion(version, entry) {
+  if (version === undefined || version === null || ["1.48.0", "1.49.0", "1.50.0", "1.51.0"].includes(version)) {
+    return null;
+  }
+  if (!PINNED_VERSIONS.includes(version)) {
+    throw new Error(`options.version ${JSON.stringify(version)} is not pinned in the harness (pinned: 1.48.0, ${PINNED_VERSIONS.join(", ")})`);
+  }
+  const file = { browser: "dist/esm/browser/index-node.js", react: "dist/esm/react/index.js" }[entry];
+  const k = `version ${version} ${entry}`;
+  if (!loaded.has(k)) {
+    loaded.set(k, import(pathToFileURL(join(CONFORMANCE_DIR, "node_modules", `convex-${version}`, file)).href));
+  }
+  return loaded.get(k);
+}
