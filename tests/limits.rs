@@ -128,7 +128,9 @@ fn progress_on_a_terminal_names_the_phases() {
     }
     let p = temp_file("lifecycle-tty.toml", LIFECYCLE);
     let cmd = format!(
-        "{} check {} --max-memory 200MiB > /dev/null",
+        // Large enough that the check outlives the 1 s before the first
+        // progress line, small enough that the cap stops it.
+        "{} check {} --max-memory 600MiB > /dev/null",
         env!("CARGO_BIN_EXE_authrace"),
         p.display()
     );
@@ -140,7 +142,7 @@ fn progress_on_a_terminal_names_the_phases() {
     let tty = String::from_utf8_lossy(&out.stdout);
     assert!(tty.contains("safety BFS"), "{tty}");
     assert!(tty.contains("liveness graph"), "{tty}");
-    assert!(tty.contains("of 200 MiB"), "{tty}");
+    assert!(tty.contains("of 600 MiB"), "{tty}");
     // Never "done" for a graph a limit stopped.
     assert!(tty.contains("stopping (--max-memory)"), "{tty}");
     assert!(!tty.contains("liveness graph done"), "{tty}");
