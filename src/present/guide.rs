@@ -68,7 +68,7 @@ pub fn refresh_runs(
         let printed = run(&args)?;
         let _ = writeln!(out, "$ authrace {}", args.join(" "));
         for l in printed.lines() {
-            let _ = writeln!(out, "{}", scrub(l));
+            let _ = writeln!(out, "{}", scrub_times(scrub(l)));
         }
         out.push_str("```\n");
     }
@@ -94,6 +94,34 @@ fn scrub(line: &str) -> &str {
         }
         _ => line,
     }
+}
+
+/// Replaces every wall-clock duration `<number> ms` in a line with `… ms`.
+fn scrub_times(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find(" ms") {
+        let head = &rest[..i];
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let starts_word = head[..head.len() - digits]
+            .chars()
+            .last()
+            .is_none_or(|c| c == ' ' || c == '(');
+        let ends_word = !rest[i + 3..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric());
+        if digits > 0 && starts_word && ends_word {
+            out.push_str(&head[..head.len() - digits]);
+            out.push_str("… ms");
+        } else {
+            out.push_str(head);
+            out.push_str(" ms");
+        }
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `docs/keys.md`: every scenario key once, with its values and what it
@@ -172,13 +200,13 @@ mod tests {
         let mut calls = Vec::new();
         let out = refresh_runs(text, &mut |args| {
             calls.push(args.join(" "));
-            Ok("verdict\n  states 10 / unique 5 / depth 3 / 12 ms\n".to_string())
+            Ok("verdict\n  states 10 / unique 5 / depth 3 / 12 ms\n17 files read in 1 ms; 13 checked in 6 ms; terms 5 msgs\n".to_string())
         })
         .unwrap();
         assert_eq!(calls, ["check a.toml"]);
         assert_eq!(
             out,
-            "intro\n<!-- run: authrace check a.toml -->\n```text\n$ authrace check a.toml\nverdict\n  states 10 / unique 5 / depth 3\n```\nafter\n"
+            "intro\n<!-- run: authrace check a.toml -->\n```text\n$ authrace check a.toml\nverdict\n  states 10 / unique 5 / depth 3\n17 files read in … ms; 13 checked in … ms; terms 5 msgs\n```\nafter\n"
         );
     }
 
