@@ -434,7 +434,7 @@ pub fn findings_markdown(root: &Path) -> Result<String, String> {
         let schedule = schedule_from_trace(&model, &actions);
         let _ = writeln!(
             out,
-            "### On the real client\n\nThe trace as a harness schedule (`node tests/conformance/run.mjs`): the real `convex@1.48.0` client driven step by step against the fake server.\n\n```json\n{}\n```\n",
+            "### On the real client\n\nThe trace as a harness schedule (`node tests/conformance/run.mjs`): the real `convex@1.48.0` client driven step by step against the fake server. `tests/conformance.rs` (`findings_show_their_races_and_the_patches_remove_them`) replays it: the race shows on the unpatched client, the run is a model trace, and with the patch's diff applied to the package the race is gone.\n\n```json\n{}\n```\n",
             serde_json::to_string(&schedule).unwrap_or_default()
         );
         let _ = writeln!(out, "### Versions\n\n{}\n", versions_line(rel, s, violated));
