@@ -124,7 +124,7 @@ pub mod scenario;
 /// The model's version: part of every scenario hash, bumped when the model's
 /// semantics change so that stale pinned results are noticed.
 pub const MODEL_VERSION: &str =
-    concat!("authrace-model-1/convex@1.48.0/", env!("CARGO_PKG_VERSION"));
+    concat!("authrace-model-2/convex@1.48.0/", env!("CARGO_PKG_VERSION"));
 
 /// The npm versions the model follows.
 pub const PINNED: &str = "convex@1.48.0, @convex-dev/better-auth@0.12.5";
