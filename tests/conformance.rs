@@ -101,24 +101,62 @@ mod random {
         }
     }
 
+    /// How many random schedules a test runs: PROPTEST_CASES, or `default`.
+    fn cases(default: u32) -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+            .max(1)
+    }
+
+    /// A runner of `cases` schedules from `seed` (nothing persisted).
+    fn runner(cases: u32, seed: &[u8; 32]) -> TestRunner {
+        TestRunner::new_with_rng(
+            Config {
+                cases,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, seed),
+        )
+    }
+
+    /// Panics with the seed, `what`, and the shrunk schedule of a failed run.
+    fn fail_on(result: Result<(), TestError<Schedule>>, hex: &str, what: &str) {
+        match result {
+            Ok(()) => {}
+            Err(TestError::Fail(reason, minimal)) => panic!(
+                "AUTHRACE_SEED={hex}{what}\n{reason}\nminimal schedule (for `node tests/conformance/run.mjs`):\n{}",
+                serde_json::to_string(&minimal).unwrap()
+            ),
+            Err(e) => panic!("AUTHRACE_SEED={hex}{what}\n{e}"),
+        }
+    }
+
     /// Schedules built by walking the model with random choices (see
     /// `schedule_from_choices`): every step kind, mostly applicable.
     pub fn schedule(max_steps: usize) -> impl Strategy<Value = Schedule> {
-        patched_schedule(max_steps, Vec::new())
+        schedule_with(max_steps, Vec::new(), None)
     }
 
-    /// [`schedule`] on a client (and a model) with `patches` applied.
-    pub fn patched_schedule(
+    /// [`schedule`] on a client (and a model) with `patches` applied, of
+    /// release `version` (1.48.0 when `None`); options a release lacks are
+    /// left off.
+    pub fn schedule_with(
         max_steps: usize,
         patches: Vec<Patch>,
+        version: Option<&'static str>,
     ) -> impl Strategy<Value = Schedule> {
         (0u8..4, prop::collection::vec(any::<u16>(), 1..=max_steps)).prop_map(
             move |(opt, choices)| {
                 let options = Options {
-                    expect_auth: opt == 1,
-                    initial_auth_token_reuse: opt == 2,
+                    // expectAuth came with 1.26.0, initialAuthTokenReuse
+                    // with 1.42.1.
+                    expect_auth: opt == 1 && version != Some("1.20.0"),
+                    initial_auth_token_reuse: opt == 2 && version.is_none(),
                     patches: patches.clone(),
-                    version: None,
+                    version: version.map(str::to_string),
                 };
                 schedule_from_choices(&functions(), options, &choices).expect("valid functions")
             },
@@ -185,52 +223,21 @@ mod random {
     /// release (PROPTEST_CASES overrides); AUTHRACE_SEED replays.
     #[test]
     fn random_schedules_on_older_releases_are_their_model_traces() {
-        let cases: u32 = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(300)
-            .max(1);
+        let cases = cases(300);
         let seed = seed();
         let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!("release conformance: {cases} random schedules per release, AUTHRACE_SEED={hex}");
         let harness = RefCell::new(super::harness());
         for version in ["1.20.0", "1.42.0"] {
-            let mut runner = TestRunner::new_with_rng(
-                Config {
-                    cases,
-                    failure_persistence: None,
-                    ..Config::default()
-                },
-                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-            );
-            let strategy = (0u8..2, prop::collection::vec(any::<u16>(), 1..=60)).prop_map(
-                move |(opt, choices)| {
-                    let options = Options {
-                        // 1.20.0 has no expectAuth; neither has
-                        // initialAuthTokenReuse.
-                        expect_auth: opt == 1 && version != "1.20.0",
-                        initial_auth_token_reuse: false,
-                        patches: Vec::new(),
-                        version: Some(version.to_string()),
-                    };
-                    schedule_from_choices(&functions(), options, &choices).expect("valid functions")
-                },
-            );
-            let result = runner.run(&strategy, |s| {
-                let trace = harness
-                    .borrow_mut()
-                    .run(&s)
-                    .map_err(|e| TestCaseError::fail(format!("harness: {e}")))?;
-                validate(&s, &trace).map_err(|d| TestCaseError::fail(d.to_string()))
-            });
-            match result {
-                Ok(()) => {}
-                Err(TestError::Fail(reason, minimal)) => panic!(
-                    "AUTHRACE_SEED={hex} convex {version}\n{reason}\nminimal schedule:\n{}",
-                    serde_json::to_string(&minimal).unwrap()
-                ),
-                Err(e) => panic!("AUTHRACE_SEED={hex} convex {version}\n{e}"),
-            }
+            let result =
+                runner(cases, &seed).run(&schedule_with(60, Vec::new(), Some(version)), |s| {
+                    let trace = harness
+                        .borrow_mut()
+                        .run(&s)
+                        .map_err(|e| TestCaseError::fail(format!("harness: {e}")))?;
+                    validate(&s, &trace).map_err(|d| TestCaseError::fail(d.to_string()))
+                });
+            fail_on(result, &hex, &format!(" convex {version}"));
         }
     }
 
@@ -241,11 +248,7 @@ mod random {
     /// AUTHRACE_SEED replays.
     #[test]
     fn random_schedules_on_the_patched_client_are_patched_model_traces() {
-        let cases: u32 = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(500)
-            .max(1);
+        let cases = cases(500);
         let seed = seed();
         let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!(
@@ -257,16 +260,8 @@ mod random {
             vec![Patch::SameTokenIsSuccess],
             vec![Patch::ClearAuthResetsManager, Patch::SameTokenIsSuccess],
         ] {
-            let mut runner = TestRunner::new_with_rng(
-                Config {
-                    cases,
-                    failure_persistence: None,
-                    ..Config::default()
-                },
-                TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-            );
             let sites = RefCell::new((0usize, 0usize));
-            let result = runner.run(&patched_schedule(60, set.clone()), |s| {
+            let result = runner(cases, &seed).run(&schedule_with(60, set.clone(), None), |s| {
                 let trace = harness
                     .borrow_mut()
                     .run(&s)
@@ -278,14 +273,7 @@ mod random {
                 validate(&s, &trace).map_err(|d| TestCaseError::fail(d.to_string()))
             });
             let ids: Vec<&str> = set.iter().map(|p| p.id()).collect();
-            match result {
-                Ok(()) => {}
-                Err(TestError::Fail(reason, minimal)) => panic!(
-                    "AUTHRACE_SEED={hex} patches {ids:?}\n{reason}\nminimal schedule:\n{}",
-                    serde_json::to_string(&minimal).unwrap()
-                ),
-                Err(e) => panic!("AUTHRACE_SEED={hex} patches {ids:?}\n{e}"),
-            }
+            fail_on(result, &hex, &format!(" patches {ids:?}"));
             let (a, b) = sites.into_inner();
             eprintln!(
                 "patches {ids:?}: {a} schedules answered a token after clearAuth, {b} answered the forced fetch after an AuthError with the token last sent"
@@ -302,22 +290,11 @@ mod random {
     /// minimal schedule, printed as JSON for `node tests/conformance/run.mjs`.
     #[test]
     fn random_schedules_on_the_real_client_are_model_traces() {
-        let cases: u32 = std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(500)
-            .max(1);
+        let cases = cases(500);
         let seed = seed();
         let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
         eprintln!("conformance: {cases} random schedules, AUTHRACE_SEED={hex}");
-        let mut runner = TestRunner::new_with_rng(
-            Config {
-                cases,
-                failure_persistence: None,
-                ..Config::default()
-            },
-            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
-        );
+        let mut runner = runner(cases, &seed);
         let harness = RefCell::new(super::harness());
         // What the schedules exercised: a generator that never reaches the
         // interesting paths would make this test pass vacuously.
@@ -351,14 +328,7 @@ mod random {
             }
             validate(&s, &trace).map_err(|d| TestCaseError::fail(d.to_string()))
         });
-        match result {
-            Ok(()) => {}
-            Err(TestError::Fail(reason, minimal)) => panic!(
-                "AUTHRACE_SEED={hex}\n{reason}\nminimal schedule (for `node tests/conformance/run.mjs`):\n{}",
-                serde_json::to_string(&minimal).unwrap()
-            ),
-            Err(e) => panic!("AUTHRACE_SEED={hex}\n{e}"),
-        }
+        fail_on(result, &hex, "");
         let seen = seen.into_inner();
         eprintln!("conformance coverage: {seen:?}");
         if cases >= 500 {
