@@ -507,7 +507,6 @@ fn guide_files(root: &std::path::Path) -> Result<Vec<authrace::present::docs::Ge
         let out = std::process::Command::new(&exe)
             .args(args)
             .current_dir(root)
-            .env("NO_COLOR", "1")
             .output()
             .map_err(|e| format!("running authrace {}: {e}", args.join(" ")))?;
         String::from_utf8(out.stdout).map_err(|e| e.to_string())

@@ -52,3 +52,33 @@ pub fn parse(text: &str) -> Scenario {
 pub fn run(s: &Scenario) -> Report {
     check(Path::new("inline.toml"), s, &CheckOptions::default())
 }
+
+/// Runs the `authrace` binary from the repository root: its exit code,
+/// standard output and standard error.
+pub fn authrace(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_authrace"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A fresh folder of this test process for `tag`.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("authrace-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `text` written to `name` in a fresh folder of its own.
+pub fn temp_file(name: &str, text: &str) -> PathBuf {
+    let p = temp_dir(&format!("file-{}", name.trim_end_matches(".toml"))).join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}

@@ -4,34 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::common::root;
-
-fn authrace(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().expect("exited"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-/// A fresh folder for this test process.
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("authrace-limits-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
-    let p = temp_dir(name.trim_end_matches(".toml")).join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use crate::common::{authrace, root, temp_dir, temp_file};
 
 /// Convex Auth with sign-in, sign-out and switch-user, the fetcher rebuilt
 /// on each session change, the user row stored, one socket drop and one
@@ -269,7 +242,7 @@ fn zero_threads_is_a_usage_error() {
 
 #[test]
 fn a_folder_without_scenarios_is_a_usage_error() {
-    let dir = temp_dir("empty");
+    let dir = temp_dir("limits-empty");
     std::fs::write(dir.join("notes.txt"), "not a scenario").unwrap();
     let (code, out, err) = authrace(&["check", dir.to_str().unwrap()]);
     assert_eq!(code, 2, "{out}");
@@ -286,7 +259,7 @@ fn several_files_end_with_a_summary() {
         "10 files: 10 as expected, 0 violated or not as expected, 0 incomplete"
     );
     // One of each outcome.
-    let dir = temp_dir("mixed");
+    let dir = temp_dir("limits-mixed");
     std::fs::copy(
         root().join("models/seed-better-auth-ungated.toml"),
         dir.join("a-seed.toml"),
@@ -326,7 +299,7 @@ fn several_files_end_with_a_summary() {
 
 #[test]
 fn the_json_shape_depends_on_the_arguments_only() {
-    let dir = temp_dir("one");
+    let dir = temp_dir("limits-one");
     std::fs::copy(
         root().join("models/seed-better-auth-ungated.toml"),
         dir.join("seed.toml"),
@@ -383,7 +356,7 @@ fn trace_exit_codes() {
 
 #[test]
 fn init_names_the_file_it_writes() {
-    let dir = temp_dir("init");
+    let dir = temp_dir("limits-init");
     let p = dir.join("my-app.toml");
     let (code, out, _) = authrace(&["init", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");

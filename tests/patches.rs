@@ -2,14 +2,12 @@
 //! every interleaving, no patch makes a property worse, and
 //! `docs/findings.md` is what the findings produce now.
 
-use std::process::Command;
-
 use authrace::check::CheckOptions;
 use authrace::commands::patches::{self, Effect};
 use authrace::scenario::Patch;
 use authrace::scenario::properties::{PropertyId, PropertyKind, Verdict};
 
-use crate::common::{load, root};
+use crate::common::{authrace, load, root, temp_file};
 
 fn findings() -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(root().join("models/findings"))
@@ -107,18 +105,14 @@ fn effects_compare_verdicts() {
 
 #[test]
 fn patches_command_prints_tables_and_json() {
-    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .args([
-            "patches",
-            "models/findings/reauth-same-token.toml",
-            "--format",
-            "json",
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, out, _) = authrace(&[
+        "patches",
+        "models/findings/reauth-same-token.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let t = &v.as_array().expect("an array")[0];
     let variants = t["variants"].as_array().unwrap();
     assert_eq!(variants.len(), Patch::ALL.len() + 2);
@@ -128,12 +122,7 @@ fn patches_command_prints_tables_and_json() {
         .unwrap();
     assert_eq!(same["effects"]["query-runs-authenticated"], "fixed");
     assert_eq!(same["verdicts"]["stable-auth"], "holds");
-    let text = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .args(["patches", "models/findings/reauth-same-token.toml"])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    let text = String::from_utf8(text.stdout).unwrap();
+    let (_, text, _) = authrace(&["patches", "models/findings/reauth-same-token.toml"]);
     assert!(text.contains(
         "same-token-is-success: fixes query-runs-authenticated, stable-auth, eventually-authenticated; makes nothing worse"
     ), "{text}");
@@ -141,22 +130,12 @@ fn patches_command_prints_tables_and_json() {
 
 #[test]
 fn bad_patch_names_are_input_errors() {
-    let dir = std::env::temp_dir().join(format!("authrace-patches-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let f = dir.join("bad.toml");
-    std::fs::write(
-        &f,
+    let f = temp_file(
+        "bad.toml",
         "name = \"x\"\n[client]\npatches = [\"clear-auth-reset-manager\", \"same-token-is-success\", \"same-token-is-success\"]\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .arg("patches")
-        .arg(&f)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    );
+    let (code, _, err) = authrace(&["patches", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains("bad.toml:3:"), "{err}");
     assert!(
         err.contains("did you mean \"clear-auth-resets-manager\""),
@@ -203,22 +182,12 @@ fn newer_releases_are_the_pinned_model() {
 
 #[test]
 fn options_a_release_lacks_are_input_errors() {
-    let dir = std::env::temp_dir().join(format!("authrace-version-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let f = dir.join("old.toml");
-    std::fs::write(
-        &f,
+    let f = temp_file(
+        "old.toml",
         "name = \"x\"\n[client]\nexpect_auth = true\nversion = \"1.20.0\"\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .arg("check")
-        .arg(&f)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    );
+    let (code, _, err) = authrace(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains("old.toml:4:"), "{err}");
     assert!(err.contains("has no expectAuth (added in 1.26.0)"), "{err}");
 }

@@ -2,21 +2,9 @@
 //! the commands print now, `docs/keys.md` is the schema, and the README's
 //! example scenario and `authrace init`'s starter load and check as they say.
 
-use std::process::Command;
-
 use authrace::present::guide;
 
-use crate::common::root;
-
-fn authrace(args: &[String]) -> Result<String, String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out.stdout).map_err(|e| e.to_string())
-}
+use crate::common::{authrace, root, temp_file};
 
 #[test]
 fn readme_outputs_are_what_the_commands_print() {
@@ -24,7 +12,8 @@ fn readme_outputs_are_what_the_commands_print() {
     let mut runs = 0;
     let fresh = guide::refresh_runs(&readme, &mut |args| {
         runs += 1;
-        authrace(args)
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Ok(authrace(&args).1)
     })
     .unwrap();
     assert!(runs >= 5, "the tutorial quotes {runs} commands");
@@ -55,21 +44,7 @@ fn readme_example_scenario_checks_as_expected() {
     let section = &readme[readme.find("## Scenario files").expect("the section")..];
     let start = section.find("```toml\n").expect("a toml block") + "```toml\n".len();
     let end = start + section[start..].find("```").expect("closed");
-    let dir = std::env::temp_dir().join(format!("authrace-readme-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("example.toml");
-    std::fs::write(&file, &section[start..end]).unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_authrace"))
-        .arg("check")
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(
-        status.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&status.stdout),
-        String::from_utf8_lossy(&status.stderr)
-    );
+    let file = temp_file("example.toml", &section[start..end]);
+    let (code, out, err) = authrace(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
 }
