@@ -189,11 +189,6 @@ fn run(cli: Cli) -> Result<u8> {
                 }
                 return Ok(EXIT_BAD_INPUT);
             }
-            if let Some(t) = args.timeout
-                && !(t.is_finite() && t > 0.0)
-            {
-                bail!("--timeout must be a positive number of seconds, got {t}");
-            }
             let opts = CheckOptions {
                 strategy: args.strategy.map(|s| match s {
                     StrategyArg::Bfs => Strategy::Bfs,
@@ -201,13 +196,9 @@ fn run(cli: Cli) -> Result<u8> {
                 }),
                 threads: args.threads,
                 max_depth: args.max_depth,
-                max_states: args.max_states,
-                timeout: args.timeout.map(Duration::from_secs_f64),
-                max_memory: args.max_memory,
-                interrupt: Some(interrupt_flag()),
-                progress: std::io::stderr().is_terminal(),
                 no_symmetry: args.no_symmetry,
                 witnesses: false,
+                ..limit_options(args.max_states, args.timeout, args.max_memory)?
             };
             let mut worst = Outcome::Ok;
             let mut reports = Vec::new();
@@ -337,11 +328,13 @@ fn run_scan(args: cli::ScanArgs) -> Result<u8> {
     if triggers.is_empty() {
         triggers = Trigger::ALL.to_vec();
     }
-    if let Some(t) = args.timeout
-        && !(t.is_finite() && t > 0.0)
-    {
-        bail!("--timeout must be a positive number of seconds, got {t}");
-    }
+    // A scan runs many checks: no progress line for each.
+    let check = CheckOptions {
+        threads: args.threads,
+        max_depth: args.max_depth,
+        progress: false,
+        ..limit_options(args.max_states, args.timeout, args.max_memory)?
+    };
     let analysis = match scan::analyse_dir(&args.dir) {
         Ok(a) => a,
         Err(e) => {
@@ -349,18 +342,7 @@ fn run_scan(args: cli::ScanArgs) -> Result<u8> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    let opts = scan::ScanOptions {
-        triggers,
-        check: CheckOptions {
-            threads: args.threads,
-            max_depth: args.max_depth,
-            max_states: args.max_states,
-            timeout: args.timeout.map(Duration::from_secs_f64),
-            max_memory: args.max_memory,
-            interrupt: Some(interrupt_flag()),
-            ..CheckOptions::default()
-        },
-    };
+    let opts = scan::ScanOptions { triggers, check };
     let r = scan::check_analysis(analysis, &opts);
     if let Some(dir) = &args.emit_scenarios {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -594,12 +576,10 @@ fn run_patches(args: cli::PatchesArgs) -> Result<u8> {
         };
         scenarios.push(s);
     }
+    // Several checks per scenario: no progress line for each.
     let opts = CheckOptions {
-        timeout: args
-            .timeout
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .map(std::time::Duration::from_secs_f64),
-        ..CheckOptions::default()
+        progress: false,
+        ..limit_options(None, args.timeout, None)?
     };
     let (mut worse, mut incomplete) = (false, false);
     let mut json = Vec::new();
