@@ -325,23 +325,20 @@ export class FakeServer {
       udfPath: msg.udfPath,
       success,
     });
+    const success = (ts) => ({
+      type: "MutationResponse",
+      requestId: msg.requestId,
+      success: true,
+      result: null,
+      ts: encodeTs(ts),
+      logLines: [],
+    });
     if (conn.session && this.committed.has(msg.requestId)) {
       // `_retry_mutation`: a request that committed before returns its stored
       // result and runs nothing; the update that follows every mutation moves
       // the connection past the commit.
       this.emit({ type: "serverMutation", conn: conn.id, udfPath: msg.udfPath, identity, outcome: "stored" });
-      this.send(
-        conn,
-        {
-          type: "MutationResponse",
-          requestId: msg.requestId,
-          success: true,
-          result: null,
-          ts: encodeTs(this.dbTs),
-          logLines: [],
-        },
-        summary(true),
-      );
+      this.send(conn, success(this.dbTs), summary(true));
       this.transition(conn, {
         identityVersion: conn.identityVersion,
         querySetVersion: conn.querySetVersion,
@@ -372,34 +369,29 @@ export class FakeServer {
       outcome: msg.udfPath === "users:store" ? (newRow ? "inserted" : "exists") : "ok",
     });
     this.dbTs += 1;
-    const commitTs = this.dbTs;
-    this.send(
-      conn,
-      {
-        type: "MutationResponse",
-        requestId: msg.requestId,
-        success: true,
-        result: null,
-        ts: encodeTs(commitTs),
-        logLines: [],
-      },
-      summary(true),
-    );
-    // The commit advances every served connection past commitTs. Queries that
-    // read `users` re-run; a connection gets a Transition when something it
-    // sees changed, and the mutating connection always gets one (the client
-    // resolves the mutation only once its view reaches commitTs).
+    this.send(conn, success(this.dbTs), summary(true));
+    this.usersTableChanged(conn, newRow);
+  }
+
+  /**
+   * A commit (by a mutation on `mutating`, or null) that changed `users`
+   * when `wrote`: every served connection with a subscription that reads
+   * `users` re-runs it, after the update revalidates the identity; a
+   * connection gets a Transition when a result changed, and the mutating
+   * one always does (its view must pass the commit's timestamp to resolve
+   * the mutation). A commit that wrote nothing invalidates nothing.
+   */
+  usersTableChanged(mutating, wrote) {
+    const reads = (p) => this.functions.get(p)?.readsUsers === true;
     for (const c of this.served()) {
-      // An invalidated subscription (or the mutation's own connection)
-      // schedules an update, which revalidates the identity first.
-      const reads = (p) => this.functions.get(p)?.readsUsers === true;
-      const invalidated = c === conn || (newRow && [...c.subs.values()].some((s) => reads(s.udfPath)));
-      if (invalidated && this.identityExpired(c)) {
+      const invalidated = wrote && [...c.subs.values()].some((sub) => reads(sub.udfPath));
+      if (!invalidated && c !== mutating) continue;
+      if (this.identityExpired(c)) {
         this.expiryFound(c);
         continue;
       }
-      const results = newRow ? this.rerun(c, reads) : [];
-      if (results.length > 0 || c === conn) {
+      const results = invalidated ? this.rerun(c, reads) : [];
+      if (results.length > 0 || c === mutating) {
         this.transition(c, {
           identityVersion: c.identityVersion,
           querySetVersion: c.querySetVersion,
@@ -416,20 +408,7 @@ export class FakeServer {
     if (this.rows.has(user)) return `${user}'s row exists`;
     this.rows.add(user);
     this.dbTs += 1;
-    for (const c of this.served()) {
-      if ([...c.subs.values()].some((s) => this.functions.get(s.udfPath)?.readsUsers === true) && this.identityExpired(c)) {
-        this.expiryFound(c);
-        continue;
-      }
-      const results = this.rerun(c, (p) => this.functions.get(p)?.readsUsers === true);
-      if (results.length > 0) {
-        this.transition(c, {
-          identityVersion: c.identityVersion,
-          querySetVersion: c.querySetVersion,
-          results,
-        });
-      }
-    }
+    this.usersTableChanged(null, true);
     return null;
   }
 
