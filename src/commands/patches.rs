@@ -322,10 +322,7 @@ fn versions_line(path: &Path, s: &Scenario, violated: &[PropertyId]) -> String {
     for (version, label) in releases {
         let mut v = with_patches(s, &[]);
         v.client.version = Some(toml::Spanned::new(0..0, version.to_string()));
-        let era = v.client.era();
-        if (era == crate::scenario::Era::V1_20 && v.client.expect_auth)
-            || (era < crate::scenario::Era::V1_48 && v.client.initial_token_reuse)
-        {
+        if !v.client.unsupported().is_empty() {
             parts.push(format!(
                 "{label}: not expressible (the app uses an option it lacks)"
             ));

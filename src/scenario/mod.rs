@@ -210,6 +210,27 @@ pub enum Era {
 }
 
 impl ClientCfg {
+    /// Why the release named by `version` cannot run these options: each
+    /// option it lacks that is set.
+    pub fn unsupported(&self) -> Vec<String> {
+        let Some(v) = self.version.as_ref().map(|v| v.get_ref()) else {
+            return Vec::new();
+        };
+        let era = self.era();
+        let mut why = Vec::new();
+        if era < Era::V1_48 && self.initial_token_reuse {
+            why.push(format!(
+                "convex {v} has no initialAuthTokenReuse (added in 1.42.1): remove [client] initial_token_reuse"
+            ));
+        }
+        if era == Era::V1_20 && self.expect_auth {
+            why.push(format!(
+                "convex {v} has no expectAuth (added in 1.26.0): remove [client] expect_auth"
+            ));
+        }
+        why
+    }
+
     /// The behaviour of the release named by `version`.
     pub fn era(&self) -> Era {
         match self.version.as_ref().map(|v| v.get_ref().as_str()) {
@@ -596,24 +617,8 @@ impl Scenario {
             );
         }
         if let Some(v) = &self.client.version {
-            let era = self.client.era();
-            if era < Era::V1_48 && self.client.initial_token_reuse {
-                err(
-                    v.span(),
-                    format!(
-                        "convex {} has no initialAuthTokenReuse (added in 1.42.1): remove [client] initial_token_reuse",
-                        v.get_ref()
-                    ),
-                );
-            }
-            if era == Era::V1_20 && self.client.expect_auth {
-                err(
-                    v.span(),
-                    format!(
-                        "convex {} has no expectAuth (added in 1.26.0): remove [client] expect_auth",
-                        v.get_ref()
-                    ),
-                );
+            for why in self.client.unsupported() {
+                err(v.span(), why);
             }
         }
         let mut seen_fns: BTreeMap<&str, ()> = BTreeMap::new();
