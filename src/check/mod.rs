@@ -70,12 +70,12 @@ pub fn resident_memory() -> Option<u64> {
     Some(pages * 4096)
 }
 
-/// Peak resident memory of this process in bytes (Linux), if known.
-pub fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
+/// A `Key:   123 kB` line of a `/proc` file, in bytes.
+fn proc_kib(file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let kib: u64 = text
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .find_map(|l| l.strip_prefix(key))?
         .trim()
         .trim_end_matches("kB")
         .trim()
@@ -84,20 +84,16 @@ pub fn peak_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Peak resident memory of this process in bytes (Linux), if known.
+pub fn peak_memory() -> Option<u64> {
+    proc_kib("/proc/self/status", "VmHWM:")
+}
+
 /// Memory available to this process beyond what it holds, in bytes: the
 /// kernel's estimate (`MemAvailable` in `/proc/meminfo`), or what is left
 /// under the cgroup's limit (a container's) when that is less.
 pub fn available_memory() -> Option<u64> {
-    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    let mut available = kib * 1024;
+    let mut available = proc_kib("/proc/meminfo", "MemAvailable:")?;
     let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
     if let (Some(max), Some(current)) = (
         read("/sys/fs/cgroup/memory.max"),
