@@ -19,6 +19,11 @@ const PINS: &[(&str, usize)] = &[
     ("models/fidelity/routine-refresh-bounded.toml", 52),
     ("models/fidelity/routine-refresh-transient-null.toml", 475),
     ("models/fidelity/sign-out-window.toml", 1743),
+    (
+        "models/fidelity/store-runs-in-the-sign-out-window.toml",
+        5775,
+    ),
+    ("models/fidelity/user-rows-existing.toml", 171),
     ("models/findings/reauth-same-token-patched.toml", 6596),
     ("models/findings/reauth-same-token.toml", 2757),
     (

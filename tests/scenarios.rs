@@ -101,3 +101,28 @@ fn no_model_reaches_an_anomaly() {
         assert!(r.anomalies.is_empty(), "{}: {:?}", f.display(), r.anomalies);
     }
 }
+
+/// Every property has teeth: some scenario in `models/` declares it
+/// violated and some declares it holding (the test above makes the
+/// declarations true).
+#[test]
+fn every_property_is_both_violated_and_satisfied_in_models() {
+    use authrace::scenario::properties::PropertyId;
+    let expectations: Vec<_> = model_files()
+        .iter()
+        .map(|f| {
+            authrace::scenario::Scenario::load(f)
+                .unwrap()
+                .expectations()
+        })
+        .collect();
+    for id in PropertyId::ALL {
+        for verdict in [Verdict::Violated, Verdict::Holds] {
+            assert!(
+                expectations.iter().any(|e| e.get(&id) == Some(&verdict)),
+                "no scenario in models/ declares {} {verdict}",
+                id.as_str()
+            );
+        }
+    }
+}
