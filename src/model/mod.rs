@@ -322,6 +322,14 @@ pub enum Anomaly {
     RestartNotStopped,
 }
 
+impl Anomaly {
+    /// Whether the real client throws at this very step (an unhandled
+    /// rejection of the async auth flow), rather than later.
+    pub fn throws(self) -> bool {
+        !matches!(self, Anomaly::ConfigLost)
+    }
+}
+
 impl fmt::Display for Anomaly {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

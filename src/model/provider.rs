@@ -43,7 +43,7 @@
 
 use super::client::{Answer, Via};
 use super::msg::{Token, User, UserSet, user_name};
-use super::{Actor, Anomaly, Ctx, Fx, NonForced, State};
+use super::{Actor, Anomaly, Ctx, Fx, NonForced, Obs, State};
 use crate::scenario::{AfterSignOut, AtLoad, ForcedRefresh, Kind, RebuildFetcher};
 
 /// Where a token request's answer comes from.
@@ -716,6 +716,10 @@ impl State {
     /// Marks an anomaly (see [`Anomaly`]).
     pub(crate) fn anomaly(&mut self, a: Anomaly, fx: &mut Fx) {
         self.anomaly = Some(a);
+        if a.throws() {
+            // The TypeError rejects an async function nobody awaits.
+            fx.obs(|| Obs::UnhandledRejection);
+        }
         fx.note(Actor::Client, Actor::Client, || {
             format!("ANOMALY: {a}; exploration stops here")
         });
