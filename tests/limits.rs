@@ -76,7 +76,7 @@ fn a_memory_limit_is_never_passed_and_gives_a_partial_report() {
         );
     }
     // Progress only on a terminal: none in a pipe.
-    assert!(!err.contains('\r') && !err.contains("safety BFS"), "{err}");
+    assert!(!err.contains('\r') && !err.contains("state graph"), "{err}");
 }
 
 #[test]
@@ -113,12 +113,12 @@ fn progress_on_a_terminal_names_the_phases() {
         .output()
         .unwrap();
     let tty = String::from_utf8_lossy(&out.stdout);
-    assert!(tty.contains("safety BFS"), "{tty}");
-    assert!(tty.contains("liveness graph"), "{tty}");
+    assert!(tty.contains("state graph (BFS): "), "{tty}");
+    assert!(tty.contains("to expand"), "{tty}");
     assert!(tty.contains("of 600 MiB"), "{tty}");
     // Never "done" for a graph a limit stopped.
     assert!(tty.contains("stopping (--max-memory)"), "{tty}");
-    assert!(!tty.contains("liveness graph done"), "{tty}");
+    assert!(!tty.contains("state graph (BFS) done"), "{tty}");
 }
 
 #[test]

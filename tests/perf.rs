@@ -84,6 +84,55 @@ fn dfs_with_representative_gives_bfs_verdicts_on_every_model() {
     }
 }
 
+/// Threads change how fast the graph is built, never the graph: node ids,
+/// parents, depths, facts and edges are those of one thread, also when a
+/// state limit stops the build part way.
+#[test]
+fn the_graph_is_the_same_for_every_thread_count() {
+    let scenario = parse(&scale_scenario(
+        2,
+        &[("socket_drops", 1), ("reject_tokens", 1)],
+        1,
+    ));
+    let model = AuthModel::new(&scenario);
+    for max_states in [None, Some(20_000)] {
+        let build = |threads| {
+            let mut g = StateGraph::build(
+                &model,
+                Limits {
+                    compact: true,
+                    threads,
+                    max_states,
+                    ..Limits::default()
+                },
+            );
+            g.seal();
+            g
+        };
+        let one = build(1);
+        assert!(one.len() > 10_000, "{}", one.len());
+        assert_eq!(one.complete, max_states.is_none());
+        for threads in [2, 3] {
+            let many = build(threads);
+            let what = format!("{threads} threads, max_states {max_states:?}");
+            assert_eq!(one.len(), many.len(), "{what}");
+            assert_eq!(one.facts, many.facts, "{what}");
+            assert_eq!(one.parent, many.parent, "{what}");
+            assert_eq!(one.depth, many.depth, "{what}");
+            assert_eq!(one.edges, many.edges, "{what}");
+            assert_eq!(one.complete, many.complete, "{what}");
+            let edges = |g: &StateGraph| {
+                g.graph
+                    .raw_edges()
+                    .iter()
+                    .map(|e| (e.source().index(), e.target().index(), e.weight))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(edges(&one), edges(&many), "{what}");
+        }
+    }
+}
+
 #[test]
 fn the_compact_graph_decides_what_the_full_graph_decides() {
     let mut files = model_files();

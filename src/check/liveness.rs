@@ -23,7 +23,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use stateright::Model;
 
@@ -44,6 +43,9 @@ pub struct Limits<'a> {
     /// user-action edges (which diagrams need). States are then told apart
     /// by a 128-bit fingerprint (hash compaction).
     pub compact: bool,
+    /// Threads expanding states (0 or 1: this one only). The graph is the
+    /// same for every count.
+    pub threads: usize,
 }
 
 /// What the checks read off a state, as bits: the graph keeps these, so a
@@ -77,17 +79,15 @@ pub struct GraphProgress {
     pub index_capacity: AtomicUsize,
     /// States found but not yet expanded (the breadth-first frontier).
     pub frontier: AtomicUsize,
-    /// States the frontier's queue holds before it next grows.
-    pub frontier_capacity: AtomicUsize,
+    /// The breadth-first level being expanded.
+    pub depth: AtomicUsize,
     /// The build has ended with every reachable state explored.
     pub complete: std::sync::atomic::AtomicBool,
 }
 
 impl GraphProgress {
-    fn record(&self, g: &StateGraph, index: &Index, queue: &VecDeque<(u32, State)>) {
-        let frontier = queue.len();
-        self.frontier_capacity
-            .store(queue.capacity(), Ordering::Relaxed);
+    fn record(&self, g: &StateGraph, index: &Index, frontier: usize, depth: u32) {
+        self.depth.store(depth as usize, Ordering::Relaxed);
         self.states.store(g.len(), Ordering::Relaxed);
         self.kept_edges.store(g.pending_edges, Ordering::Relaxed);
         self.index_capacity
@@ -113,17 +113,9 @@ impl GraphProgress {
         } else {
             0
         };
-        // The frontier's ring buffer grows in place (a large block is
-        // remapped, not copied) and moves the shorter of its two parts into
-        // the new room: up to half of it is written at once.
-        let frontier = self.frontier.load(Ordering::Relaxed) as u64;
-        let room = self.frontier_capacity.load(Ordering::Relaxed) as u64;
-        let queue = if near(frontier, room) {
-            room / 2 * std::mem::size_of::<(u32, State)>() as u64
-        } else {
-            0
-        };
-        index + queue
+        // The frontier grows a block at a time (no copy): what it adds
+        // between two polls is within the margin the caller keeps.
+        index
     }
 }
 
@@ -179,30 +171,362 @@ pub struct StateGraph {
 
 /// Finds node ids by state: exactly (states kept) or by fingerprint.
 struct Index {
-    hashers: (ahash::RandomState, ahash::RandomState),
+    hashers: Hashers,
     exact: HashMap<u64, Vec<u32>>,
-    compact: HashMap<[u64; 2], u32, ahash::RandomState>,
+    compact: HashMap<[u64; 2], u32, FingerprintHash>,
 }
 
 impl Index {
     fn new() -> Index {
         // Fixed seeds: the same scenario explores the same graph every run.
         Index {
-            hashers: (
+            hashers: Hashers(
                 ahash::RandomState::with_seeds(1, 2, 3, 4),
                 ahash::RandomState::with_seeds(5, 6, 7, 8),
             ),
             exact: HashMap::new(),
-            compact: HashMap::with_hasher(ahash::RandomState::with_seeds(9, 10, 11, 12)),
+            compact: HashMap::with_hasher(FingerprintHash),
         }
     }
 }
 
+/// The index's hash of a fingerprint: its first half, already a hash of
+/// the state (hashing it again would only cost time).
+#[derive(Clone, Copy, Default)]
+struct FingerprintHash;
+
+impl std::hash::BuildHasher for FingerprintHash {
+    type Hasher = FirstWord;
+    fn build_hasher(&self) -> FirstWord {
+        FirstWord(None)
+    }
+}
+
+/// Keeps the first 8 bytes written (a `[u64; 2]` writes its length, then
+/// its 16 bytes at once).
+struct FirstWord(Option<u64>);
+
+impl std::hash::Hasher for FirstWord {
+    fn finish(&self) -> u64 {
+        self.0.unwrap_or(0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        if self.0.is_none() && bytes.len() >= 8 {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[..8]);
+            self.0 = Some(u64::from_le_bytes(w));
+        }
+    }
+    fn write_usize(&mut self, _: usize) {}
+}
+
+/// The two hash functions of a state's fingerprint.
+#[derive(Clone)]
+struct Hashers(ahash::RandomState, ahash::RandomState);
+
+impl Hashers {
+    /// A 128-bit fingerprint of `s` (hash compaction: two states with the
+    /// same one are taken to be the same).
+    ///
+    /// One walk over the state feeds both hashers (the same two values as
+    /// hashing it twice, for half the walking).
+    fn fingerprint(&self, s: &State) -> [u64; 2] {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = Both(self.0.build_hasher(), self.1.build_hasher());
+        s.hash(&mut h);
+        [h.0.finish(), h.1.finish()]
+    }
+}
+
+/// Two hashers fed the same writes.
+struct Both<H>(H, H);
+
+impl<H: std::hash::Hasher> std::hash::Hasher for Both<H> {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+        self.1.write(bytes);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i);
+        self.1.write_u8(i);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.0.write_u16(i);
+        self.1.write_u16(i);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0.write_u32(i);
+        self.1.write_u32(i);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i);
+        self.1.write_u64(i);
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0.write_u128(i);
+        self.1.write_u128(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i);
+        self.1.write_usize(i);
+    }
+    fn write_i8(&mut self, i: i8) {
+        self.0.write_i8(i);
+        self.1.write_i8(i);
+    }
+    fn write_i16(&mut self, i: i16) {
+        self.0.write_i16(i);
+        self.1.write_i16(i);
+    }
+    fn write_i32(&mut self, i: i32) {
+        self.0.write_i32(i);
+        self.1.write_i32(i);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.0.write_i64(i);
+        self.1.write_i64(i);
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.0.write_isize(i);
+        self.1.write_isize(i);
+    }
+}
+
+/// The states of one breadth-first level, in blocks of a fixed size: a
+/// block is freed as soon as it is expanded, and growing never copies.
+#[derive(Default)]
+struct Frontier {
+    blocks: VecDeque<Vec<(u32, State)>>,
+    len: usize,
+}
+
+impl Frontier {
+    const BLOCK: usize = 1024;
+
+    fn push(&mut self, s: (u32, State)) {
+        if self.blocks.back().is_none_or(|b| b.len() == Self::BLOCK) {
+            self.blocks.push_back(Vec::with_capacity(Self::BLOCK));
+        }
+        self.blocks
+            .back_mut()
+            .expect("a block was just pushed")
+            .push(s);
+        self.len += 1;
+    }
+}
+
+/// What expanding one state found (computed on any thread).
+struct Expanded {
+    id: u32,
+    facts: u32,
+    anomaly: Option<crate::model::Anomaly>,
+    /// Whether any action is enabled (for a state at the depth bound).
+    enabled: bool,
+    /// How many of the part's successors are this state's.
+    successors: u32,
+}
+
+/// One successor: the action, the state and its fingerprint.
+type Successor = (Action, State, [u64; 2]);
+
+/// A block of states expanded: one [`Expanded`] per state, and all their
+/// successors in order.
+#[derive(Default)]
+struct Part {
+    states: Vec<Expanded>,
+    successors: Vec<Successor>,
+}
+
+impl Part {
+    /// Expands `states` (past the depth bound, `expand` is false: only their
+    /// facts are read), appending to this part.
+    fn expand(
+        &mut self,
+        model: &AuthModel,
+        hashers: &Hashers,
+        states: &[(u32, State)],
+        expand: bool,
+    ) {
+        let mut actions = Vec::new();
+        for (id, s) in states {
+            actions.clear();
+            model.actions(s, &mut actions);
+            let before = self.successors.len();
+            if expand {
+                for &a in &actions {
+                    if let Some(next) = model.next_state(s, a) {
+                        let fp = hashers.fingerprint(&next);
+                        self.successors.push((a, next, fp));
+                    }
+                }
+            }
+            self.states.push(Expanded {
+                id: *id,
+                facts: facts_of(model, s),
+                anomaly: s.anomaly,
+                enabled: !actions.is_empty(),
+                successors: (self.successors.len() - before) as u32,
+            });
+        }
+    }
+
+    /// Expands a block on the pool's threads, in tasks of a few states.
+    fn expand_parallel(
+        model: &AuthModel,
+        hashers: &Hashers,
+        states: &[(u32, State)],
+        expand: bool,
+    ) -> Part {
+        use rayon::prelude::*;
+        let parts: Vec<Part> = states
+            .par_chunks(StateGraph::PAR_TASK)
+            .map(|chunk| {
+                let mut p = Part::default();
+                p.expand(model, hashers, chunk, expand);
+                p
+            })
+            .collect();
+        let mut all = Part {
+            states: Vec::with_capacity(states.len()),
+            successors: Vec::with_capacity(parts.iter().map(|p| p.successors.len()).sum()),
+        };
+        for p in parts {
+            all.states.extend(p.states);
+            all.successors.extend(p.successors);
+        }
+        all
+    }
+}
+
+/// The numbering side of a build: interns successors in breadth-first
+/// order and collects the next level.
+struct Numbering<'a> {
+    g: StateGraph,
+    index: Index,
+    next: Frontier,
+    depth: u32,
+    expand: bool,
+    max_states: Option<usize>,
+    progress: Option<&'a GraphProgress>,
+}
+
+impl Numbering<'_> {
+    /// Records what expanding state `id` found about it.
+    fn visited(
+        &mut self,
+        id: u32,
+        facts: u32,
+        anomaly: Option<crate::model::Anomaly>,
+        enabled: bool,
+    ) {
+        let g = &mut self.g;
+        g.facts[id as usize] = facts;
+        if let Some(a) = anomaly {
+            g.anomalies.insert(a.to_string());
+        }
+        if enabled && !self.expand {
+            g.complete = false;
+            g.stopped_by = Some("max-depth");
+        }
+    }
+
+    /// Numbers one successor of `from`: its id, if it is new.
+    fn successor(&mut self, from: u32, a: Action, next: &State, fp: [u64; 2]) -> Option<u32> {
+        let g = &mut self.g;
+        g.edges += 1;
+        let (nid, fresh) = g.intern(&mut self.index, fp, next, Some((from, a)), self.depth + 1);
+        if !g.compact || StateGraph::is_progress(&a) {
+            g.push_edge(from, nid, a);
+        }
+        fresh.then_some(nid)
+    }
+
+    /// After a state: whether `max_states` is reached with `remaining`
+    /// states left to expand (then the build stops, incomplete).
+    fn full(&mut self, remaining: usize) -> bool {
+        let full = self.max_states.is_some_and(|m| self.g.len() >= m) && remaining > 0;
+        if full {
+            self.g.complete = false;
+            self.g.stopped_by = Some("max-states");
+        }
+        full
+    }
+
+    /// One thread: expands each state of `block` and numbers its
+    /// successors at once (a successor already known is dropped while
+    /// still in the cache). `waiting`: states to expand after the block.
+    /// Returns the states not expanded when `max_states` stops the build.
+    fn expand_and_number(
+        &mut self,
+        model: &AuthModel,
+        hashers: &Hashers,
+        block: &[(u32, State)],
+        waiting: usize,
+    ) -> Option<Vec<(u32, State)>> {
+        let mut actions = Vec::new();
+        for (k, (id, s)) in block.iter().enumerate() {
+            actions.clear();
+            model.actions(s, &mut actions);
+            self.visited(*id, facts_of(model, s), s.anomaly, !actions.is_empty());
+            if self.expand {
+                for &a in &actions {
+                    if let Some(next) = model.next_state(s, a) {
+                        let fp = hashers.fingerprint(&next);
+                        if let Some(nid) = self.successor(*id, a, &next, fp) {
+                            self.next.push((nid, next));
+                        }
+                    }
+                }
+            }
+            if self.full(waiting + block.len() - k - 1 + self.next.len) {
+                return Some(block[k + 1..].to_vec());
+            }
+        }
+        None
+    }
+
+    /// Numbers the successors of a block expanded on other threads; as
+    /// [`Numbering::expand_and_number`] otherwise.
+    fn number(
+        &mut self,
+        block: &[(u32, State)],
+        part: &mut Part,
+        waiting: usize,
+    ) -> Option<Vec<(u32, State)>> {
+        let mut successors = std::mem::take(&mut part.successors).into_iter();
+        for (k, e) in std::mem::take(&mut part.states).into_iter().enumerate() {
+            self.visited(e.id, e.facts, e.anomaly, e.enabled);
+            for (a, next, fp) in successors.by_ref().take(e.successors as usize) {
+                if let Some(nid) = self.successor(e.id, a, &next, fp) {
+                    self.next.push((nid, next));
+                }
+            }
+            if self.full(waiting + block.len() - k - 1 + self.next.len) {
+                return Some(block[k + 1..].to_vec());
+            }
+        }
+        None
+    }
+}
+
 impl StateGraph {
-    /// Explores the reachable graph breadth first.
+    /// States one task expands when threads share a block.
+    const PAR_TASK: usize = 16;
+
+    /// Explores the reachable graph breadth first, level by level, a block
+    /// of states at a time. With `limits.threads` above 1, one block is
+    /// expanded on the pool's threads (each state's facts, successors and
+    /// their fingerprints) while the block before it is numbered: its
+    /// successors interned in the order a sequential breadth-first search
+    /// meets them, so node ids, parents and depths are the same for every
+    /// thread count.
     pub fn build(model: &AuthModel, limits: Limits<'_>) -> StateGraph {
-        let mut index = Index::new();
-        let mut g = StateGraph {
+        let index = Index::new();
+        let hashers = index.hashers.clone();
+        let g = StateGraph {
             graph: DiGraph::default(),
             pending: Vec::new(),
             pending_edges: 0,
@@ -216,57 +540,109 @@ impl StateGraph {
             edges: 0,
             compact: limits.compact,
         };
-        let mut queue: VecDeque<(u32, State)> = VecDeque::new();
+        let pool = (limits.threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(limits.threads)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        let mut num = Numbering {
+            g,
+            index,
+            next: Frontier::default(),
+            depth: 0,
+            expand: true,
+            max_states: limits.max_states,
+            progress: limits.progress,
+        };
         for s in model.init_states() {
-            if let (id, true) = g.intern(model, &mut index, &s, None, 0) {
-                queue.push_back((id, s));
+            let fp = hashers.fingerprint(&s);
+            if let (id, true) = num.g.intern(&mut num.index, fp, &s, None, 0) {
+                num.next.push((id, s));
             }
         }
-        let mut actions = Vec::new();
-        let mut checked = 0usize;
-        while let Some((id, state)) = queue.pop_front() {
-            checked += 1;
-            if checked.is_multiple_of(1024) {
-                if let Some(p) = limits.progress {
-                    p.record(&g, &index, &queue);
+        // States found but not expanded when a limit stops the build: their
+        // facts are computed at the end.
+        let mut unexpanded: Vec<(u32, State)> = Vec::new();
+        let mut level = std::mem::take(&mut num.next);
+        'levels: while level.len > 0 {
+            num.expand = limits.max_depth.is_none_or(|m| (num.depth as usize) < m);
+            let expand = num.expand;
+            let mut in_flight: Option<(Vec<(u32, State)>, Part)> = None;
+            loop {
+                let block = level.blocks.pop_front();
+                if let Some(b) = &block {
+                    level.len -= b.len();
                 }
-                if model.cancelled() {
-                    g.complete = false;
-                    g.stopped_by = Some("a limit");
+                if block.is_none() && in_flight.is_none() {
                     break;
                 }
-            }
-            let depth = g.depth[id as usize];
-            model.actions(&state, &mut actions);
-            if limits.max_depth.is_some_and(|m| depth as usize >= m) {
-                if !actions.is_empty() {
-                    g.complete = false;
-                    g.stopped_by = Some("max-depth");
+                if let Some(p) = num.progress {
+                    let pending = in_flight.as_ref().map_or(0, |(b, _)| b.len());
+                    let waiting = block.as_ref().map_or(0, Vec::len);
+                    p.record(
+                        &num.g,
+                        &num.index,
+                        level.len + waiting + pending + num.next.len,
+                        num.depth,
+                    );
                 }
-                actions.clear();
-                continue;
-            }
-            for a in actions.drain(..) {
-                let Some(next) = model.next_state(&state, a) else {
+                if model.cancelled() {
+                    num.g.complete = false;
+                    num.g.stopped_by = Some("a limit");
+                    unexpanded.extend(in_flight.into_iter().flat_map(|(b, _)| b));
+                    unexpanded.extend(block.into_iter().flatten());
+                    break 'levels;
+                }
+                let waiting = level.len + block.as_ref().map_or(0, Vec::len);
+                let Some(pool) = &pool else {
+                    let Some(block) = block else { break };
+                    if let Some(rest) = num.expand_and_number(model, &hashers, &block, level.len) {
+                        unexpanded.extend(rest);
+                        break 'levels;
+                    }
                     continue;
                 };
-                g.edges += 1;
-                let (nid, fresh) = g.intern(model, &mut index, &next, Some((id, a)), depth + 1);
-                if !g.compact || Self::is_progress(&a) {
-                    g.push_edge(id, nid, a);
-                }
-                if fresh {
-                    queue.push_back((nid, next));
+                let (expanded, stopped) = pool.install(|| {
+                    rayon::join(
+                        || {
+                            block.map(|b| {
+                                let p = Part::expand_parallel(model, &hashers, &b, expand);
+                                (b, p)
+                            })
+                        },
+                        || {
+                            in_flight
+                                .take()
+                                .and_then(|(b, mut p)| num.number(&b, &mut p, waiting))
+                        },
+                    )
+                });
+                in_flight = expanded;
+                if let Some(rest) = stopped {
+                    unexpanded.extend(rest);
+                    unexpanded.extend(in_flight.into_iter().flat_map(|(b, _)| b));
+                    break 'levels;
                 }
             }
-            if limits.max_states.is_some_and(|m| g.len() >= m) && !queue.is_empty() {
-                g.complete = false;
-                g.stopped_by = Some("max-states");
-                break;
+            level = std::mem::take(&mut num.next);
+            num.depth += 1;
+        }
+        // What a stop left unexpanded: the rest of the level being expanded
+        // and the next level found so far.
+        // Each block is freed once read, so this never copies the frontier.
+        let mut g = num.g;
+        let leftover = level.blocks.into_iter().chain(num.next.blocks);
+        for (id, s) in leftover.flatten().chain(unexpanded) {
+            g.facts[id as usize] = facts_of(model, &s);
+            if let Some(a) = s.anomaly {
+                g.anomalies.insert(a.to_string());
             }
         }
         if let Some(p) = limits.progress {
-            p.record(&g, &index, &queue);
+            p.record(&g, &num.index, 0, num.depth);
             p.complete.store(g.complete, Ordering::Relaxed);
         }
         if !g.compact {
@@ -344,37 +720,33 @@ impl StateGraph {
         self.facts.is_empty()
     }
 
-    /// The id of `s`, and whether it is new (then it was added).
+    /// The id of `s` (whose fingerprint is `fp`), and whether it is new:
+    /// then it was added, its facts to be set when it is expanded.
     fn intern(
         &mut self,
-        model: &AuthModel,
         index: &mut Index,
+        fp: [u64; 2],
         s: &State,
         parent: Option<(u32, Action)>,
         depth: u32,
     ) -> (u32, bool) {
         let id = self.facts.len() as u32;
         if self.compact {
-            let a = index.hashers.0.hash_one(s);
-            let b = index.hashers.1.hash_one(s);
-            match index.compact.entry([a, b]) {
+            match index.compact.entry(fp) {
                 std::collections::hash_map::Entry::Occupied(o) => return (*o.get(), false),
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(id);
                 }
             }
         } else {
-            let bucket = index.exact.entry(index.hashers.0.hash_one(s)).or_default();
+            let bucket = index.exact.entry(fp[0]).or_default();
             if let Some(&k) = bucket.iter().find(|&&k| self.states[k as usize] == *s) {
                 return (k, false);
             }
             bucket.push(id);
             self.states.push(s.clone());
         }
-        self.facts.push(facts_of(model, s));
-        if let Some(a) = s.anomaly {
-            self.anomalies.insert(a.to_string());
-        }
+        self.facts.push(0);
         self.parent.push(parent);
         self.depth.push(depth);
         (id, true)
@@ -417,21 +789,38 @@ impl StateGraph {
         !a.is_fault() && !a.is_user_action()
     }
 
-    /// Nodes from which a goal node is reachable along progress edges.
+    /// Nodes from which a goal node is reachable along progress edges: a
+    /// backward breadth-first search, over the progress edges indexed by
+    /// target in two flat arrays (walking petgraph's per-node lists of
+    /// incoming edges jumps all over memory).
     fn can_reach(&self, goal: &[bool]) -> Vec<bool> {
+        let n = self.len();
+        let mut start = vec![0u32; n + 1];
+        for e in self.graph.raw_edges() {
+            if Self::is_progress(&e.weight) {
+                start[e.target().index() + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut sources = vec![0u32; start[n] as usize];
+        for e in self.graph.raw_edges() {
+            if Self::is_progress(&e.weight) {
+                let t = e.target().index();
+                sources[fill[t] as usize] = e.source().index() as u32;
+                fill[t] += 1;
+            }
+        }
+        drop(fill);
         let mut ok = goal.to_vec();
-        let mut queue: VecDeque<usize> = (0..goal.len()).filter(|&i| goal[i]).collect();
-        while let Some(n) = queue.pop_front() {
-            for e in self
-                .graph
-                .edges_directed(NodeIndex::new(n), Direction::Incoming)
-            {
-                if !Self::is_progress(e.weight()) {
-                    continue;
-                }
-                let src = petgraph::visit::EdgeRef::source(&e).index();
-                if !ok[src] {
-                    ok[src] = true;
+        let mut queue: VecDeque<u32> = (0..n as u32).filter(|&i| goal[i as usize]).collect();
+        while let Some(t) = queue.pop_front() {
+            let t = t as usize;
+            for &src in &sources[start[t] as usize..start[t + 1] as usize] {
+                if !ok[src as usize] {
+                    ok[src as usize] = true;
                     queue.push_back(src);
                 }
             }
@@ -493,47 +882,59 @@ impl StateGraph {
         }
         // The region's progress subgraph, and its strongly connected components.
         let members: Vec<usize> = (0..self.len()).filter(|&i| region[i]).collect();
-        let local: HashMap<usize, u32> = members
-            .iter()
-            .enumerate()
-            .map(|(k, &i)| (i, k as u32))
-            .collect();
+        drop(region);
+        // Each state's number in the subgraph (`u32::MAX`: not in it).
+        let mut local = vec![u32::MAX; self.len()];
+        for (k, &i) in members.iter().enumerate() {
+            local[i] = k as u32;
+        }
         let mut sub: DiGraph<(), Action, u32> = DiGraph::with_capacity(members.len(), 0);
         for _ in &members {
             sub.add_node(());
         }
         for (k, &i) in members.iter().enumerate() {
             for e in self.graph.edges(NodeIndex::new(i)) {
-                let t = petgraph::visit::EdgeRef::target(&e).index();
-                if let (true, Some(&lt)) = (Self::is_progress(e.weight()), local.get(&t))
-                    && lt as usize != k
-                {
+                let lt = local[petgraph::visit::EdgeRef::target(&e).index()];
+                if Self::is_progress(e.weight()) && lt != u32::MAX && lt as usize != k {
                     sub.add_edge(NodeIndex::new(k), NodeIndex::new(lt as usize), *e.weight());
                 }
             }
         }
-        for scc in petgraph::algo::tarjan_scc(&sub) {
+        drop(local);
+        type Set<T> = std::collections::HashSet<T, ahash::RandomState>;
+        let sccs = petgraph::algo::tarjan_scc(&sub);
+        // Each subgraph node's component.
+        let mut component = vec![0u32; members.len()];
+        for (c, scc) in sccs.iter().enumerate() {
+            for n in scc {
+                component[n.index()] = c as u32;
+            }
+        }
+        for (c, scc) in sccs.iter().enumerate() {
             if scc.len() < 2 {
                 continue; // no cycle (self-loops are stutter steps)
             }
-            let inside: std::collections::HashSet<NodeIndex<u32>> = scc.iter().copied().collect();
-            let mut taken = std::collections::HashSet::new();
-            let mut always: Option<std::collections::HashSet<Action>> = None;
-            for &n in &scc {
-                let mut enabled = std::collections::HashSet::new();
+            let c = c as u32;
+            let mut taken: Set<Action> = Set::default();
+            let mut always: Option<Set<Action>> = None;
+            for &n in scc {
+                let mut enabled: Set<Action> = Set::default();
                 for e in self.graph.edges(NodeIndex::new(members[n.index()])) {
                     if Self::is_progress(e.weight()) {
                         enabled.insert(*e.weight());
                     }
                 }
                 for e in sub.edges(n) {
-                    if inside.contains(&petgraph::visit::EdgeRef::target(&e)) {
+                    if component[petgraph::visit::EdgeRef::target(&e).index()] == c {
                         taken.insert(*e.weight());
                     }
                 }
                 always = Some(match always {
                     None => enabled,
-                    Some(a) => a.intersection(&enabled).copied().collect(),
+                    Some(mut a) => {
+                        a.retain(|x| enabled.contains(x));
+                        a
+                    }
                 });
             }
             if always.is_some_and(|a| a.is_subset(&taken)) {
@@ -543,6 +944,8 @@ impl StateGraph {
                     .iter()
                     .min_by_key(|n| self.depth[members[n.index()]])
                     .expect("a component has states");
+                let inside: std::collections::HashSet<NodeIndex<u32>> =
+                    scc.iter().copied().collect();
                 let mut path = self.path_to(members[entry.index()] as u32);
                 let prefix = path.len();
                 path.extend(Self::cycle_through(&sub, &inside, entry));

@@ -195,7 +195,8 @@ impl Status {
 struct Watch<'a> {
     opts: &'a CheckOptions,
     status: &'a Status,
-    strategy: Strategy,
+    /// Whether stateright's DFS runs beside the state graph.
+    checker: bool,
     /// The memory limit.
     cap: Option<u64>,
     /// Stops the state graph's exploration.
@@ -272,31 +273,42 @@ impl Watch<'_> {
             self.checker_cancel.store(true, Ordering::Relaxed);
         }
         if self.opts.progress {
-            let search = match self.strategy {
-                Strategy::Bfs => "safety BFS",
-                Strategy::Dfs => "safety DFS",
-            };
-            let safety = if p.checker_done {
-                format!("{search} done ({} unique states)", human_count(p.unique))
-            } else {
-                format!(
-                    "{search}: {} states, {} unique, depth {}",
-                    human_count(p.states),
-                    human_count(p.unique),
-                    p.depth
-                )
-            };
             let graph = self.graph.states.load(Ordering::Relaxed);
             let graph_stopped =
                 self.stopped_by.is_some() || self.opts.max_states.is_some_and(|n| graph >= n);
+            let name = if self.checker {
+                "state graph"
+            } else {
+                "state graph (BFS)"
+            };
             let graph = match (p.graph_done, graph_stopped) {
-                (true, false) => format!("liveness graph done ({} states)", human_count(graph)),
-                (true, true) => format!("liveness graph stopped at {} states", human_count(graph)),
-                (false, _) => format!("liveness graph: {} states", human_count(graph)),
+                (true, false) => format!("{name} done ({} states)", human_count(graph)),
+                (true, true) => format!("{name} stopped at {} states", human_count(graph)),
+                (false, _) => format!(
+                    "{name}: {} states, depth {}, {} to expand",
+                    human_count(graph),
+                    self.graph.depth.load(Ordering::Relaxed),
+                    human_count(self.graph.frontier.load(Ordering::Relaxed)),
+                ),
+            };
+            let line = if self.checker {
+                let safety = if p.checker_done {
+                    format!("safety DFS done ({} unique states)", human_count(p.unique))
+                } else {
+                    format!(
+                        "safety DFS: {} states, {} unique, depth {}",
+                        human_count(p.states),
+                        human_count(p.unique),
+                        p.depth
+                    )
+                };
+                format!("{safety} | {graph}")
+            } else {
+                graph
             };
             let line = match self.stopped_by {
-                Some(why) => format!("stopping ({why}): {safety} | {graph}"),
-                None => format!("{safety} | {graph}"),
+                Some(why) => format!("stopping ({why}): {line}"),
+                None => line,
             };
             self.status.set(line);
         }
@@ -431,7 +443,7 @@ fn check_inner(
     let mut watch = Watch {
         opts,
         status,
-        strategy,
+        checker: strategy == Strategy::Dfs,
         cap,
         graph_cancel: &model.cancel,
         checker_cancel: &checker_model.cancel,
@@ -439,6 +451,11 @@ fn check_inner(
         stopped_by: None,
         checker_hit_states: false,
     };
+    // BFS: the state graph alone decides everything (one exploration, on
+    // `threads` threads). DFS: stateright's depth-first search runs beside
+    // it (it may find a violation deep down first).
+    let use_checker = strategy == Strategy::Dfs;
+    let graph_threads = if use_checker { 1 } else { threads };
     let (checker, graph) = std::thread::scope(|scope| {
         let h = scope.spawn(|| {
             StateGraph::build(
@@ -448,19 +465,25 @@ fn check_inner(
                     max_states: opts.max_states,
                     progress: Some(&built),
                     compact: true,
+                    threads: graph_threads,
                 },
             )
         });
         let graph_done = || h.is_finished();
-        let (checker, mut last) = match strategy {
-            Strategy::Bfs => {
-                let (c, p) = run_checker(builder.spawn_bfs(), &mut watch, &graph_done);
-                (CheckerRun::Bfs(Box::new(c)), p)
-            }
-            Strategy::Dfs => {
-                let (c, p) = run_checker(builder.spawn_dfs(), &mut watch, &graph_done);
-                (CheckerRun::Dfs(Box::new(c)), p)
-            }
+        let (checker, mut last) = if use_checker {
+            let (c, p) = run_checker(builder.spawn_dfs(), &mut watch, &graph_done);
+            (Some(c), p)
+        } else {
+            (
+                None,
+                Progress {
+                    states: 0,
+                    unique: 0,
+                    depth: 0,
+                    checker_done: true,
+                    graph_done: false,
+                },
+            )
         };
         let mut backoff = Backoff::new();
         while !h.is_finished() {
@@ -471,21 +494,27 @@ fn check_inner(
         watch.poll(last);
         (checker, h.join().expect("the graph builder does not panic"))
     });
-    let (discoveries, states, unique, depth) = {
-        let c: &dyn Checker<AuthModel> = checker.as_dyn();
-        (
+    let (discoveries, states, unique, depth) = match &checker {
+        Some(c) => (
             c.discoveries(),
             c.state_count(),
             c.unique_state_count(),
             c.max_depth(),
-        )
+        ),
+        None => (
+            Default::default(),
+            graph.edges + 1,
+            graph.len(),
+            graph.depth.iter().max().map_or(0, |d| *d as usize + 1),
+        ),
     };
     // Free the safety checker's memory before the graph's edges are indexed.
     drop(checker);
     let stopped_by = watch.stopped_by;
     let hit_states = watch.checker_hit_states;
     let hit_depth = max_depth.is_some_and(|d| depth >= d);
-    let checker_complete = !(stopped_by.is_some() || hit_states || hit_depth);
+    // Without stateright (BFS), the graph alone says what was decided.
+    let checker_complete = use_checker && !(stopped_by.is_some() || hit_states || hit_depth);
     let graph_stopped_by = graph.stopped_by;
     let limit = || {
         let mut why: Vec<&str> = stopped_by.into_iter().collect();
@@ -740,20 +769,6 @@ pub fn trigger_name(p: PropertyId) -> &'static str {
     }
 }
 
-enum CheckerRun<B, D> {
-    Bfs(Box<B>),
-    Dfs(Box<D>),
-}
-
-impl<B: Checker<AuthModel>, D: Checker<AuthModel>> CheckerRun<B, D> {
-    fn as_dyn(&self) -> &dyn Checker<AuthModel> {
-        match self {
-            CheckerRun::Bfs(b) => b.as_ref(),
-            CheckerRun::Dfs(d) => d.as_ref(),
-        }
-    }
-}
-
 /// The prefix of a counterexample up to the first state that violates `p`.
 fn cut_at_violation(model: &AuthModel, p: PropertyId, actions: Vec<Action>) -> Vec<Action> {
     let mut s = model.init_state();
@@ -798,6 +813,44 @@ pub fn witness(graph: &StateGraph, p: PropertyId) -> Option<Vec<Action>> {
             };
             graph.shortest_to(|f| f & goal == goal)
         }
+    }
+}
+
+/// What `stateright`'s own breadth-first search says about the safety
+/// properties: the cross-check of the state graph's verdicts (tests).
+#[derive(Clone, Debug)]
+pub struct StaterightSafety {
+    /// Safety properties it found violated.
+    pub violated: Vec<PropertyId>,
+    /// Safety properties whose trigger it saw happen.
+    pub triggered: Vec<PropertyId>,
+    pub unique_states: usize,
+    /// False when it stopped early because every property had a discovery
+    /// (then `unique_states` counts only what it explored).
+    pub explored_all: bool,
+}
+
+/// Runs `stateright`'s BFS checker (one thread, canonical states) on
+/// `scenario` and reads its discoveries.
+pub fn stateright_safety(scenario: &Scenario) -> StaterightSafety {
+    let model = AuthModel::new(scenario);
+    let c = model.checker().spawn_bfs().join();
+    let d = c.discoveries();
+    let safety = || {
+        PropertyId::ALL
+            .into_iter()
+            .filter(|p| p.kind() == PropertyKind::Safety)
+    };
+    let violated: Vec<PropertyId> = safety().filter(|p| d.contains_key(p.as_str())).collect();
+    let triggered = safety()
+        .filter(|p| d.contains_key(trigger_name(*p)))
+        .collect();
+    let explored_all = d.len() < 2 * safety().count();
+    StaterightSafety {
+        violated,
+        triggered,
+        unique_states: c.unique_state_count(),
+        explored_all,
     }
 }
 

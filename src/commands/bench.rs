@@ -111,6 +111,7 @@ pub fn measure(path: &Path, scenario: &Scenario, spec: &MeasureSpec) -> Measure 
                     &model,
                     crate::check::liveness::Limits {
                         compact: true,
+                        threads: spec.threads,
                         ..Default::default()
                     },
                 );

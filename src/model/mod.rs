@@ -485,8 +485,13 @@ impl AuthModel {
 
     /// Applies `action`, recording what happened in `fx` when it records.
     pub fn step(&self, state: &State, action: Action, fx: &mut Fx) -> Option<State> {
-        let ctx = &self.ctx;
         let mut s = state.clone();
+        self.step_in_place(&mut s, action, fx).then_some(s)
+    }
+
+    /// [`AuthModel::step`] on `s` itself: false when nothing changed.
+    fn step_in_place(&self, s: &mut State, action: Action, fx: &mut Fx) -> bool {
+        let ctx = &self.ctx;
         // Violations and triggers mark the step that made them happen; the
         // next step clears them, so a violation splits only the state it
         // reaches, not everything after it.
@@ -520,11 +525,11 @@ impl AuthModel {
             Action::ServerWebhook { user } => s.server_webhook(ctx, user, fx),
         };
         if !changed {
-            return None;
+            return false;
         }
         s.run_microtasks(ctx, fx);
         s.observe();
-        Some(s)
+        true
     }
 
     /// The state-level checks every step ends with.
