@@ -247,6 +247,9 @@ pub struct CheckArgs {
     /// For violated properties, re-check with stronger gates and expectAuth and report what fixes them.
     #[arg(long)]
     pub suggest: bool,
+    /// Bounded mode for scenarios too large to decide: a bitstate search (SPIN's supertrace) with a bit array of this size (e.g. 1GiB), one randomised depth-first search per --threads. NOT A PROOF: violations it finds are real runs (not necessarily shortest); every other verdict is unknown (exit 3), with the coverage stated.
+    #[arg(long, value_parser = parse_size)]
+    pub bitstate: Option<u64>,
 }
 
 #[derive(clap::Args, Debug)]

@@ -198,8 +198,32 @@ fn run(cli: Cli) -> Result<u8> {
                 max_depth: args.max_depth,
                 no_symmetry: args.no_symmetry,
                 witnesses: false,
+                bitstate: args.bitstate.map(|bytes| bytes.saturating_mul(8)),
                 ..limit_options(args.max_states, args.timeout, args.max_memory)?
             };
+            if let Some(bytes) = args.bitstate {
+                let cap = opts.max_memory.or_else(authrace::check::default_max_memory);
+                if bytes < 8 {
+                    eprintln!("error: --bitstate needs at least 8 bytes of bit array");
+                    return Ok(EXIT_BAD_INPUT);
+                }
+                if let Some(cap) = cap
+                    && bytes.next_power_of_two() >= cap
+                {
+                    eprintln!(
+                        "error: a --bitstate array of {} (rounded up to a power of two) does not fit under the memory limit of {}",
+                        authrace::check::human_bytes(bytes.next_power_of_two()),
+                        authrace::check::human_bytes(cap)
+                    );
+                    return Ok(EXIT_BAD_INPUT);
+                }
+                if args.suggest {
+                    eprintln!(
+                        "error: --suggest needs decided verdicts; it cannot follow a --bitstate search"
+                    );
+                    return Ok(EXIT_BAD_INPUT);
+                }
+            }
             let mut worst = Outcome::Ok;
             let mut reports = Vec::new();
             let mut not_checked = 0;

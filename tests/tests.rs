@@ -1,5 +1,6 @@
 //! The integration tests: one binary, modules by capability.
 
+mod bitstate;
 mod browser;
 mod cli;
 mod common;

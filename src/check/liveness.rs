@@ -222,7 +222,13 @@ impl std::hash::Hasher for FirstWord {
 
 /// The two hash functions of a state's fingerprint.
 #[derive(Clone)]
-struct Hashers(ahash::RandomState, ahash::RandomState);
+pub(crate) struct Hashers(ahash::RandomState, ahash::RandomState);
+
+/// The fingerprint of every exploration (fixed seeds: the same scenario
+/// explores the same graph every run).
+pub(crate) fn fingerprint_hashers() -> Hashers {
+    Index::new().hashers
+}
 
 impl Hashers {
     /// A 128-bit fingerprint of `s` (hash compaction: two states with the
@@ -230,7 +236,7 @@ impl Hashers {
     ///
     /// One walk over the state feeds both hashers (the same two values as
     /// hashing it twice, for half the walking).
-    fn fingerprint(&self, s: &State) -> [u64; 2] {
+    pub(crate) fn fingerprint(&self, s: &State) -> [u64; 2] {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut h = Both(self.0.build_hasher(), self.1.build_hasher());
         s.hash(&mut h);

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, Model};
 
+pub mod bitstate;
 pub mod liveness;
 pub mod report;
 pub mod suggest;
@@ -57,6 +58,9 @@ pub struct CheckOptions {
     /// For each property that holds, keep a witness that it is exercised
     /// ([`PropertyReport::witness`]).
     pub witnesses: bool,
+    /// Instead of deciding, search with a bit array of this many bits
+    /// ([`bitstate`]): violations found are real, nothing is proved.
+    pub bitstate: Option<u64>,
 }
 
 /// The share of the available memory a check may use when no
@@ -385,13 +389,132 @@ pub fn check(path: &Path, scenario: &Scenario, opts: &CheckOptions) -> Report {
         let printer = opts
             .progress
             .then(|| scope.spawn(|| status.print_until_done()));
-        let report = check_inner(path, scenario, opts, cap, &status);
+        let report = match opts.bitstate {
+            Some(bits) => check_bounded(path, scenario, opts, bits, &status),
+            None => check_inner(path, scenario, opts, cap, &status),
+        };
         status.done.store(true, Ordering::Relaxed);
         if let Some(p) = printer {
             p.thread().unpark();
         }
         report
     })
+}
+
+/// A bounded search ([`bitstate`]): the violations it finds, `unknown`
+/// for everything else, and what it covered.
+fn check_bounded(
+    path: &Path,
+    scenario: &Scenario,
+    opts: &CheckOptions,
+    bits: u64,
+    status: &Status,
+) -> Report {
+    let start = status.start;
+    let mut model = AuthModel::new(scenario);
+    model.canonical = !opts.no_symmetry;
+    let stop = AtomicBool::new(false);
+    let stored = std::sync::atomic::AtomicUsize::new(0);
+    let limits = bitstate::Limits {
+        bits,
+        searches: opts.threads.max(1),
+        max_depth: opts.max_depth.or(scenario.check.max_depth),
+        max_states: opts.max_states,
+        stop: &stop,
+        stored: &stored,
+    };
+    let outcome = std::thread::scope(|scope| {
+        let h = scope.spawn(|| bitstate::search(&model, &limits));
+        let mut backoff = Backoff::new();
+        while !h.is_finished() {
+            let interrupted = opts
+                .interrupt
+                .as_ref()
+                .is_some_and(|f| f.load(Ordering::Relaxed));
+            if interrupted || opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if opts.progress {
+                let n = stored.load(Ordering::Relaxed);
+                status.set(format!(
+                    "bitstate search (not a proof), {} searches: {} states stored, {:.0} bits per state",
+                    limits.searches,
+                    human_count(n),
+                    bits as f64 / n.max(1) as f64
+                ));
+            }
+            backoff.wait();
+        }
+        h.join().expect("the bounded search does not panic")
+    });
+    let expected = scenario.expectations();
+    let cov = &outcome.coverage;
+    let not_proved = format!(
+        "no violation found by a bitstate search of {} states ({} search{}, {:.0} bits per state, about {:.1} states missed by hash collisions{}): not a proof",
+        cov.states,
+        cov.searches,
+        if cov.searches == 1 { "" } else { "es" },
+        cov.hash_factor,
+        cov.expected_omissions,
+        if cov.exhausted {
+            ""
+        } else {
+            ", stopped by a limit"
+        }
+    );
+    let mut props = Vec::new();
+    for p in PropertyId::ALL {
+        let (verdict, steps, reason) = if p.kind() == PropertyKind::Liveness {
+            (
+                Verdict::Unknown,
+                None,
+                "a bitstate search decides no liveness property (it needs the whole state graph)"
+                    .to_string(),
+            )
+        } else if let Some(f) = outcome.violations.iter().find(|f| f.property == p) {
+            (
+                Verdict::Violated,
+                Some(trace::describe(&model, &f.actions).0),
+                "found by a bitstate search: a real run of the model, not necessarily the shortest"
+                    .to_string(),
+            )
+        } else {
+            let seen = if outcome.triggered.contains(&p) {
+                "its trigger happened"
+            } else {
+                "its trigger never happened in what was searched"
+            };
+            (Verdict::Unknown, None, format!("{not_proved}; {seen}"))
+        };
+        props.push(PropertyReport::new(
+            p,
+            verdict,
+            expected.get(&p).copied(),
+            steps,
+            Some(reason),
+        ));
+    }
+    Report {
+        scenario: ScenarioInfo {
+            path: path.display().to_string(),
+            name: scenario.name.clone(),
+            hash: scenario.hash(),
+        },
+        complete: false,
+        stats: Stats {
+            states: outcome.transitions + 1,
+            unique_states: cov.states,
+            max_depth: cov.max_depth + 1,
+            elapsed_ms: start.elapsed().as_millis() as u64,
+            graph_states: 0,
+            graph_edges: 0,
+            peak_memory: peak_memory(),
+        },
+        properties: props,
+        anomalies: outcome.anomalies.into_iter().collect(),
+        suggestions: None,
+        bounded: Some(outcome.coverage),
+    }
 }
 
 /// How a violated safety property's trace was found.
@@ -754,6 +877,7 @@ fn check_inner(
         properties: props,
         anomalies,
         suggestions: None,
+        bounded: None,
     }
 }
 

@@ -133,7 +133,7 @@ impl PropertyReport {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     pub scenario: ScenarioInfo,
     pub complete: bool,
@@ -145,6 +145,10 @@ pub struct Report {
     /// Fix suggestions (`check --suggest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestions: Option<Suggestions>,
+    /// Present for a bounded search (`check --bitstate`): what it covered.
+    /// Such a report proves nothing; its violations are real runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounded: Option<super::bitstate::Coverage>,
 }
 
 /// The exit status a report calls for (see the README's exit codes).

@@ -32,6 +32,19 @@ pub fn kind(k: PropertyKind) -> &'static str {
 /// statistics.
 pub fn report(r: &Report) -> String {
     let mut out = format!("{} ({})\n", r.scenario.name, r.scenario.path);
+    if let Some(b) = &r.bounded {
+        out.push_str(&format!(
+            "  BOUNDED SEARCH, NOT A PROOF: {} search{} over a {}-bit array ({} hash functions): {} states stored, {:.0} bits per state, about {:.1} states missed by hash collisions{}\n",
+            b.searches,
+            if b.searches == 1 { "" } else { "es" },
+            b.bits,
+            b.hash_functions,
+            b.states,
+            b.hash_factor,
+            b.expected_omissions,
+            if b.exhausted { "" } else { "; stopped by a limit" }
+        ));
+    }
     for p in &r.properties {
         let expect = match p.expected {
             Some(e) if e == p.verdict => " (as expected)".to_string(),
