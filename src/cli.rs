@@ -122,6 +122,11 @@ pub struct MeasureArgs {
     pub graph_only: bool,
     #[arg(long)]
     pub timeout: Option<f64>,
+    #[arg(long, value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+    /// A bounded search with a bit array of this size (`check --bitstate`).
+    #[arg(long, value_parser = parse_size)]
+    pub bitstate: Option<u64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -229,7 +234,7 @@ pub struct CheckArgs {
     /// Exploration strategy (overrides the scenario's [check] strategy).
     #[arg(long, value_enum)]
     pub strategy: Option<StrategyArg>,
-    /// Threads for stateright's safety exploration, at least 1 (the liveness graph is built on one more thread alongside). Counterexamples stay shortest with BFS: they are read off the breadth-first state graph.
+    /// Threads exploring the state graph, at least 1 (the graph, its verdicts and its shortest counterexamples are the same for every count). With --strategy dfs: threads of stateright's depth-first search, beside the graph. With --bitstate: randomised searches.
     #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
     /// Turn symmetry reduction off (every renaming of token and connection numbers explored separately); verdicts are the same, only to measure what the reduction saves.

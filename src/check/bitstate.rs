@@ -42,7 +42,9 @@ pub struct Coverage {
     /// Size of the shared bit array.
     pub bits: u64,
     pub hash_functions: u32,
-    /// Distinct states stored (bit patterns set), all searches together.
+    /// States stored (insertions that set a bit), all searches together:
+    /// two searches that meet a new state at the same moment may both
+    /// store it, so this can exceed the distinct states slightly.
     pub states: usize,
     /// Bits per stored state: SPIN's hash factor (above 100, few losses).
     pub hash_factor: f64,
