@@ -105,11 +105,11 @@ impl GraphProgress {
             |len: u64, capacity: u64| capacity.saturating_sub(len) <= (capacity / 8).max(1 << 16);
         let states = self.states.load(Ordering::Relaxed) as u64;
         let capacity = self.index_capacity.load(Ordering::Relaxed) as u64;
-        // A hashbrown table of `([u64; 2], u32)` entries: 24 bytes and a
-        // control byte per bucket, buckets a power of two at most 7/8 full;
-        // growing allocates a table twice as large.
+        // The index's slots (a power of two, at most 3/4 used): growing
+        // allocates twice as many while the old ones are still held.
         let index = if near(states, capacity) {
-            (capacity * 8 / 7).max(1).next_power_of_two() * 2 * 25
+            let slots = (capacity * 4 / 3).max(1).next_power_of_two();
+            slots * 2 * std::mem::size_of::<Slot>() as u64
         } else {
             0
         };
@@ -173,7 +173,7 @@ pub struct StateGraph {
 struct Index {
     hashers: Hashers,
     exact: HashMap<u64, Vec<u32>>,
-    compact: HashMap<[u64; 2], u32, FingerprintHash>,
+    compact: FpTable,
 }
 
 impl Index {
@@ -185,39 +185,95 @@ impl Index {
                 ahash::RandomState::with_seeds(5, 6, 7, 8),
             ),
             exact: HashMap::new(),
-            compact: HashMap::with_hasher(FingerprintHash),
+            compact: FpTable::new(),
         }
     }
 }
 
-/// The index's hash of a fingerprint: its first half, already a hash of
-/// the state (hashing it again would only cost time).
+/// The index of a compact graph: fingerprint -> node id, open addressing
+/// with linear probing on the fingerprint's first word (already a hash of
+/// the state). Its own table, not a `HashMap`, so the slot a successor will
+/// be looked up in can be prefetched while the other successors of the
+/// state are built: on a large table every lookup is a cache miss.
+struct FpTable {
+    slots: Vec<Slot>,
+    len: usize,
+}
+
+/// One slot: the fingerprint and the node id plus one (0: empty).
 #[derive(Clone, Copy, Default)]
-struct FingerprintHash;
-
-impl std::hash::BuildHasher for FingerprintHash {
-    type Hasher = FirstWord;
-    fn build_hasher(&self) -> FirstWord {
-        FirstWord(None)
-    }
+struct Slot {
+    fp: [u64; 2],
+    id: u32,
 }
 
-/// Keeps the first 8 bytes written (a `[u64; 2]` writes its length, then
-/// its 16 bytes at once).
-struct FirstWord(Option<u64>);
+impl FpTable {
+    /// At most this share of the slots is used (then the table doubles).
+    const LOAD: (usize, usize) = (3, 4);
 
-impl std::hash::Hasher for FirstWord {
-    fn finish(&self) -> u64 {
-        self.0.unwrap_or(0)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        if self.0.is_none() && bytes.len() >= 8 {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&bytes[..8]);
-            self.0 = Some(u64::from_le_bytes(w));
+    fn new() -> FpTable {
+        FpTable {
+            slots: vec![Slot::default(); 1 << 10],
+            len: 0,
         }
     }
-    fn write_usize(&mut self, _: usize) {}
+
+    /// Entries it holds before it next grows.
+    fn capacity(&self) -> usize {
+        self.slots.len() / Self::LOAD.1 * Self::LOAD.0
+    }
+
+    fn home(&self, fp: [u64; 2]) -> usize {
+        fp[0] as usize & (self.slots.len() - 1)
+    }
+
+    /// Asks the processor to load the slot `fp` starts probing at.
+    fn prefetch(&self, fp: [u64; 2]) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: prefetching reads nothing and faults on no address; the
+        // pointer is in bounds of `slots` anyway.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            let p = self.slots.as_ptr().add(self.home(fp)) as *const i8;
+            _mm_prefetch::<_MM_HINT_T0>(p);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = fp;
+    }
+
+    /// The id of `fp`, or `id` after inserting it: `(id, inserted)`.
+    fn get_or_insert(&mut self, fp: [u64; 2], id: u32) -> (u32, bool) {
+        if (self.len + 1) * Self::LOAD.1 > self.slots.len() * Self::LOAD.0 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(fp);
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.id == 0 {
+                *slot = Slot { fp, id: id + 1 };
+                self.len += 1;
+                return (id, true);
+            }
+            if slot.fp == fp {
+                return (slot.id - 1, false);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let bigger = vec![Slot::default(); self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        let mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s.id != 0) {
+            let mut i = self.home(s.fp);
+            while self.slots[i].id != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
 }
 
 /// The two hash functions of a state's fingerprint.
@@ -473,17 +529,26 @@ impl Numbering<'_> {
         waiting: usize,
     ) -> Option<Vec<(u32, State)>> {
         let mut actions = Vec::new();
+        let mut built: Vec<Successor> = Vec::new();
         for (k, (id, s)) in block.iter().enumerate() {
             actions.clear();
             model.actions(s, &mut actions);
             self.visited(*id, facts_of(model, s), s.anomaly, !actions.is_empty());
             if self.expand {
+                // Build every successor first, prefetching where each will
+                // be looked up, then number them.
                 for &a in &actions {
                     if let Some(next) = model.next_state(s, a) {
                         let fp = hashers.fingerprint(&next);
-                        if let Some(nid) = self.successor(*id, a, &next, fp) {
-                            self.next.push((nid, next));
+                        if self.g.compact {
+                            self.index.compact.prefetch(fp);
                         }
+                        built.push((a, next, fp));
+                    }
+                }
+                for (a, next, fp) in built.drain(..) {
+                    if let Some(nid) = self.successor(*id, a, &next, fp) {
+                        self.next.push((nid, next));
                     }
                 }
             }
@@ -502,10 +567,23 @@ impl Numbering<'_> {
         part: &mut Part,
         waiting: usize,
     ) -> Option<Vec<(u32, State)>> {
-        let mut successors = std::mem::take(&mut part.successors).into_iter();
+        // Prefetch the slot of the successor this many ahead.
+        const AHEAD: usize = 8;
+        let fps: Vec<[u64; 2]> = part.successors.iter().map(|(_, _, fp)| *fp).collect();
+        if self.g.compact {
+            for &fp in fps.iter().take(AHEAD) {
+                self.index.compact.prefetch(fp);
+            }
+        }
+        let mut successors = std::mem::take(&mut part.successors).into_iter().enumerate();
         for (k, e) in std::mem::take(&mut part.states).into_iter().enumerate() {
             self.visited(e.id, e.facts, e.anomaly, e.enabled);
-            for (a, next, fp) in successors.by_ref().take(e.successors as usize) {
+            for (j, (a, next, fp)) in successors.by_ref().take(e.successors as usize) {
+                if self.g.compact
+                    && let Some(&ahead) = fps.get(j + AHEAD)
+                {
+                    self.index.compact.prefetch(ahead);
+                }
                 if let Some(nid) = self.successor(e.id, a, &next, fp) {
                     self.next.push((nid, next));
                 }
@@ -738,11 +816,8 @@ impl StateGraph {
     ) -> (u32, bool) {
         let id = self.facts.len() as u32;
         if self.compact {
-            match index.compact.entry(fp) {
-                std::collections::hash_map::Entry::Occupied(o) => return (*o.get(), false),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(id);
-                }
+            if let (old, false) = index.compact.get_or_insert(fp, id) {
+                return (old, false);
             }
         } else {
             let bucket = index.exact.entry(fp[0]).or_default();
