@@ -440,37 +440,96 @@ proptest! {
     }
 
     /// Canonical states are exact: along random walks, the canonical form
-    /// of the concrete state is the state the canonical run reached, and
-    /// both enable the same actions (up to renaming) with the same property
-    /// bits. (Token ranks, version shifts and the client's version floor of
+    /// of the concrete state (dead values reset, names renamed) is the
+    /// state the canonical run reached, and both enable the same actions
+    /// (up to renaming) with the same property facts. (Dead-value resets,
+    /// token ranks, version shifts and the client's version floor of
     /// `model::canon` lose nothing.)
     #[test]
     fn canonical_runs_are_concrete_runs(s in spec(), seed in any::<u64>()) {
-        use authrace::model::{Fx, canon::canonicalize};
-        use stateright::Model;
         let scenario = s.scenario();
         let model = AuthModel::new(&scenario);
-        let mut rng = seed;
-        for _ in 0..8 {
-            let mut concrete = model.init_state();
-            let mut canonical = model.init_state();
-            for _ in 0..60 {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                model.actions(&concrete, &mut a);
-                model.actions(&canonical, &mut b);
-                prop_assert_eq!(a.len(), b.len(), "{}", s.toml());
-                if a.is_empty() {
-                    break;
-                }
-                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                let k = (rng >> 33) as usize % a.len();
-                concrete = model.step(&concrete, a[k], &mut Fx::off()).expect("enabled");
-                canonical = model.next_state(&canonical, b[k]).expect("enabled");
-                let mut c = concrete.clone();
-                canonicalize(&mut c);
-                prop_assert_eq!(&c, &canonical, "{}", s.toml());
-                prop_assert_eq!(concrete.violations, canonical.violations);
+        if let Err(e) = walks_agree(&model, seed, 8, 60) {
+            prop_assert!(false, "{}\n{}", e, s.toml());
+        }
+    }
+}
+
+/// Random walks of `steps` steps from the initial state, `walks` of them:
+/// the concrete run (plain `step`) and the explored run (`next_state`:
+/// dead values reset, names renamed) take the same choices; at each step
+/// the concrete state, normalised, must be the explored one, with the same
+/// number of enabled actions, the same violations and the same facts.
+fn walks_agree(model: &AuthModel, seed: u64, walks: usize, steps: usize) -> Result<(), String> {
+    use authrace::model::{
+        Fx,
+        canon::{canonicalize, normalize_dead},
+    };
+    use stateright::Model;
+    let mut rng = seed;
+    for _ in 0..walks {
+        let mut concrete = model.init_state();
+        let mut canonical = model.init_state();
+        for step in 0..steps {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            model.actions(&concrete, &mut a);
+            model.actions(&canonical, &mut b);
+            if a.len() != b.len() {
+                return Err(format!(
+                    "step {step}: {} actions enabled, {} explored",
+                    a.len(),
+                    b.len()
+                ));
             }
+            if a.is_empty() {
+                break;
+            }
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let k = (rng >> 33) as usize % a.len();
+            concrete = model
+                .step(&concrete, a[k], &mut Fx::off())
+                .expect("enabled");
+            canonical = model.next_state(&canonical, b[k]).expect("enabled");
+            let mut c = concrete.clone();
+            normalize_dead(&model.ctx, &mut c);
+            canonicalize(&mut c);
+            if c != canonical {
+                return Err(format!(
+                    "step {step} ({:?}): the states differ\n{c:?}\n{canonical:?}",
+                    a[k]
+                ));
+            }
+            if concrete.violations != canonical.violations {
+                return Err(format!("step {step}: violations differ"));
+            }
+            let facts = authrace::check::liveness::facts_of;
+            if facts(model, &concrete) != facts(model, &canonical) {
+                return Err(format!("step {step} ({:?}): facts differ", a[k]));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The same on every scenario in `models/` and on the lifecycle benchmark
+/// (many user actions and faults, which the random scenarios above bound
+/// to one each).
+#[test]
+fn dead_values_are_dead_on_every_model_and_the_lifecycle() {
+    let mut files = crate::common::model_files();
+    files.push(crate::common::root().join("bench/lifecycle.toml"));
+    for (i, f) in files.iter().enumerate() {
+        let s = authrace::scenario::Scenario::load(f).unwrap();
+        let model = AuthModel::new(&s);
+        let walks = if f.ends_with("lifecycle.toml") {
+            400
+        } else {
+            40
+        };
+        if let Err(e) = walks_agree(&model, 0x5eed + i as u64, walks, 80) {
+            panic!("{}: {e}", f.display());
         }
     }
 }

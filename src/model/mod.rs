@@ -802,6 +802,7 @@ impl Model for AuthModel {
 
     fn next_state(&self, s: &State, action: Action) -> Option<State> {
         let mut next = self.step(s, action, &mut Fx::off())?;
+        canon::normalize_dead(&self.ctx, &mut next);
         if self.canonical {
             canon::canonicalize(&mut next);
         } else {

@@ -271,6 +271,15 @@ impl Provider {
         (self.backend == Some(u)).then_some(u)
     }
 
+    /// Signed out for good: no action of [`State::provider_actions`] can
+    /// sign anyone in again, and no SSR token keeps the hook authenticated.
+    pub fn signed_out_for_good(&self, ctx: &Ctx) -> bool {
+        self.session == Session::SignedOut
+            && self.used & (SWITCHING | SIGNING_OUT) == 0
+            && (self.used & USED_SIGN_IN != 0 || !ctx.sign_in)
+            && self.initial.is_none()
+    }
+
     /// `useAuth()` as `ConvexProviderWithAuth` calls it.
     pub fn hook(&self, ctx: &Ctx) -> Hook {
         let signed_in = self.session.user().is_some();
