@@ -271,7 +271,7 @@ impl Provider {
         (self.backend == Some(u)).then_some(u)
     }
 
-    /// Signed out for good: no action of [`State::provider_actions`] can
+    /// Signed out for good: no action of `State::provider_actions` can
     /// sign anyone in again, and no SSR token keeps the hook authenticated.
     pub fn signed_out_for_good(&self, ctx: &Ctx) -> bool {
         self.session == Session::SignedOut
