@@ -114,10 +114,10 @@ pub struct MeasureArgs {
     pub strategy: Option<StrategyArg>,
     #[arg(long)]
     pub no_symmetry: bool,
-    /// Only stateright's safety exploration (no liveness graph, no traces).
+    /// Only stateright's safety exploration (no state graph, no traces).
     #[arg(long)]
     pub safety_only: bool,
-    /// Only the liveness graph's breadth-first build.
+    /// Only the state graph's breadth-first build.
     #[arg(long, conflicts_with = "safety_only")]
     pub graph_only: bool,
     #[arg(long)]

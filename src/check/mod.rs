@@ -1,18 +1,22 @@
 //! Deciding every property of a scenario.
 //!
-//! Safety properties are decided by `stateright`'s checker (BFS by default,
-//! which makes every counterexample a shortest one when run on one thread);
-//! each has a `sometimes` witness of its trigger so a property whose trigger
-//! never happens is reported `vacuous`, never `holds`. Liveness properties
-//! are decided on the full state graph ([`liveness`]), which is explored
-//! alongside and also decides safety when the checker was stopped first.
+//! One exploration decides everything: the breadth-first state graph
+//! ([`liveness::StateGraph`], on `threads` threads, the same graph for any
+//! count) records what each state makes true — each safety property's
+//! violation and trigger, the liveness premise and goals — so safety
+//! verdicts and shortest counterexamples are read off it (a property whose
+//! trigger never happens is `vacuous`, never `holds`), and liveness is
+//! decided on its progress edges. With `--strategy dfs`, `stateright`'s
+//! depth-first checker runs beside it and its path is reported; stateright's
+//! BFS is kept as a cross-check in the tests. [`bitstate`] is the bounded
+//! mode for scenarios too large to decide: it proves nothing.
 //!
-//! Limits (`max_states`, `timeout`, `max_memory`, an interrupt) stop both
-//! explorations; the report then says what was decided and what is
+//! Limits (`max_states`, `timeout`, `max_memory`, an interrupt) stop the
+//! exploration; the report then says what was decided and what is
 //! `unknown`. The memory limit is kept by stopping early: each poll adds to
 //! the resident memory what the check may still allocate (the next growth
-//! of the hash tables, the graph's adjacency lists and the liveness
-//! decisions) and stops when that would pass the limit.
+//! of the index, the graph's adjacency lists and the liveness decisions)
+//! and stops when that would pass the limit.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};

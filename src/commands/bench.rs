@@ -24,7 +24,7 @@ pub struct Measure {
     pub states: usize,
     pub unique_states: usize,
     pub max_depth: usize,
-    /// Nodes of the liveness graph (0 with `--safety-only`).
+    /// Nodes of the state graph (0 with `--safety-only` or a bounded search).
     pub graph_states: usize,
     /// Wall time of the check, in milliseconds.
     pub ms: f64,
@@ -51,7 +51,7 @@ pub struct MeasureSpec {
     pub strategy: Option<Strategy>,
     pub threads: usize,
     pub no_symmetry: bool,
-    /// Only stateright's safety exploration: no liveness graph, no traces.
+    /// Only stateright's safety exploration: no state graph, no traces.
     pub safety_only: bool,
     /// Only the state graph's breadth-first build (compact, sealed).
     pub graph_only: bool,
@@ -360,6 +360,19 @@ Sleep sets would cut transitions, not the states that fill memory. So no reducti
 `check --bitstate SIZE` then searches further without a proof: a swarm of randomised depth-first searches, one per thread, over one shared bit array, \
 reporting real violations and the coverage it can state. Tested on every `models/` file: with room to spare it meets every state and finds exactly the violations the full check finds.\n\n";
 
+/// A row for a bounded search: states stored, never "complete".
+fn bounded_row(label: &str, m: &Measure) -> String {
+    format!(
+        "| {label} | {} | {} stored | {} | {} | {:.0} | {} |",
+        m.states,
+        m.unique_states,
+        m.max_depth,
+        fmt_ms(m.ms),
+        m.rate(),
+        mib(m.peak_rss)
+    )
+}
+
 /// The lifecycle scenario (`bench/lifecycle.toml`): the full check under a
 /// 4 GiB cap, on one and two threads, and the bounded search.
 fn lifecycle_section(
@@ -404,8 +417,8 @@ with them it has about 5.4 million. Decided runs are capped at 4 GiB (`--max-mem
 The bounded search found {} violated{}; it proves nothing else (`unknown`, exit 3 unless a violation is unexpected).\n",
         scale_row("`check` (1 thread, 4 GiB)", &one),
         scale_row("`check --threads 2` (4 GiB)", &two),
-        scale_row(
-            "`check --bitstate 1GiB --threads 2` (60 s, not a proof)",
+        bounded_row(
+            "`check --bitstate 1GiB --threads 2` (60 s at most, not a proof)",
             &bounded
         ),
         if violated.is_empty() {
@@ -556,7 +569,7 @@ A run stopped by the per-run timeout ({:.0} s) is marked *stopped*.\n",
     }
     let _ = writeln!(
         md,
-        "## Every scenario in `models/`\n\n`authrace check` with its defaults (BFS, one checker thread, symmetry on; the liveness graph is built alongside on a second thread). *states* counts transitions the safety checker generated, *unique* the distinct states it stored.\n\n\
+        "## Every scenario in `models/`\n\n`authrace check` with its defaults (one breadth-first exploration of the state graph on one thread, symmetry on). *states* counts the transitions explored (plus the initial state), *unique* the distinct states.\n\n\
 | scenario | states | unique | depth | wall | unique/s | peak MiB |\n|---|---:|---:|---:|---:|---:|---:|"
     );
     let mut seed: Option<Measure> = None;
@@ -766,7 +779,7 @@ The model keeps one gate state for all of them, which is the counter abstraction
 Unique states are the same for every N (below), so they grow neither factorially nor polynomially in N: they are constant.\n\
 * **Names**: token issue numbers, connection ids, query ids, request ids and the `fetchAccessToken` generation are only compared for equality and order. \
 Each state is stored with every name replaced by its rank among the names of its kind (`model::canon`). \
-With BFS the model stores canonical states (so the liveness graph and shortest traces see the reduced space); with DFS, stateright's own `symmetry()` applies the same function through `Representative`, exploring concrete states and storing representatives. \
+With BFS the model stores canonical states (so the state graph and shortest traces see the reduced space); with DFS, stateright's own `symmetry()` applies the same function through `Representative`, exploring concrete states and storing representatives. \
 `--no-symmetry` turns it off.\n\n\
 | scenario | unique, BFS, symmetry | unique, BFS, `--no-symmetry` | unique, DFS + `Representative` | reduction |\n|---|---:|---:|---:|---:|"
     );
@@ -935,8 +948,9 @@ With BFS the model stores canonical states (so the liveness graph and shortest t
     let _ = writeln!(
         md,
         "\n## State size\n\n`size_of::<State>()` = {} bytes: small integers and enums, inline vectors (no heap allocation) for frames in flight, queries, subscriptions and token fetches, and room for one connection inline (a second one, while a closed socket drains, spills to the heap); the scenario (functions, components, provider behaviour) is shared immutable data in the model, not in the state. \
-The liveness graph keeps no states: per state, 2 bytes of facts (which properties it violates or triggers, whether the liveness premise and goals hold), its BFS parent and depth, a 128-bit fingerprint in the index, and its progress edges. \
-On the scale target that is {:.0} bytes of peak memory per unique state, both explorations included.\n",
+The state graph keeps no states once they are expanded: per state, 4 bytes of facts (which properties it violates or triggers, whether the liveness premise and goals hold), its BFS parent and depth, \
+a 128-bit fingerprint and its id in the index (24-byte slots, at most 3/4 used), and its progress edges; only the breadth-first frontier holds whole states. \
+On the scale target that is {:.0} bytes of peak memory per unique state, the frontier and deciding liveness included.\n",
         std::mem::size_of::<crate::model::State>(),
         big.peak_rss as f64 / big.unique_states.max(1) as f64
     );
