@@ -215,6 +215,9 @@ pub struct DiagramArgs {
     pub actor: String,
     #[arg(long, value_enum, default_value_t = DiagramFormat::Mermaid)]
     pub format: DiagramFormat,
+    /// Stop, with exit 3, when the state graph has more states than this: a diagram needs all of it, kept in memory with its states (about a kilobyte each).
+    #[arg(long, default_value_t = 500_000)]
+    pub max_states: usize,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -472,7 +472,21 @@ fn run_diagram(args: DiagramArgs) -> Result<u8> {
         return Ok(EXIT_BAD_INPUT);
     };
     let model = AuthModel::new(&scenario);
-    let graph = StateGraph::build(&model, Limits::default());
+    let graph = StateGraph::build(
+        &model,
+        Limits {
+            max_states: Some(args.max_states),
+            ..Limits::default()
+        },
+    );
+    if !graph.complete {
+        eprintln!(
+            "error: the state graph of {} has more than {} states; a diagram needs all of it (raise --max-states, or draw a smaller scenario)",
+            args.scenario.display(),
+            args.max_states
+        );
+        return Ok(3);
+    }
     let m = Machine::project(&model, &graph, actor);
     match args.format {
         DiagramFormat::Mermaid => print!("{}", m.to_mermaid()),

@@ -371,3 +371,29 @@ fn eventually_results_is_vacuous_without_components() {
     // eventually-authenticated does not depend on components.
     assert_eq!(property(&v, "eventually-authenticated")["verdict"], "holds");
 }
+
+/// `diagram` keeps the whole graph with its states: past `--max-states` it
+/// stops with exit 3 instead of filling memory.
+#[test]
+fn diagram_stops_at_its_state_limit() {
+    let p = temp_file("lifecycle-diagram.toml", LIFECYCLE);
+    let (code, out, err) = authrace(&[
+        "diagram",
+        p.to_str().unwrap(),
+        "--actor",
+        "client",
+        "--max-states",
+        "2000",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("more than 2000 states"), "{err}");
+    let (code, out, _) = authrace(&[
+        "diagram",
+        "models/seed-better-auth-ungated.toml",
+        "--actor",
+        "client",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.contains("stateDiagram"), "{out}");
+}
