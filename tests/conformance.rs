@@ -533,14 +533,7 @@ fn react_gates_agree_with_the_real_stack() {
                 ));
             } else {
                 for _ in 0..40 {
-                    let choices: Vec<u16> = (0..30)
-                        .map(|_| {
-                            rng ^= rng << 13;
-                            rng ^= rng >> 7;
-                            rng ^= rng << 17;
-                            (rng >> 16) as u16
-                        })
-                        .collect();
+                    let choices = walk_choices(&mut rng);
                     let schedule = walk.walk(&choices);
                     let trace = h.run(&schedule).unwrap();
                     if let Err(d) = validate(&schedule, &trace) {
@@ -897,14 +890,7 @@ fn findings_show_their_races_and_the_patches_remove_them() {
         let walk = ReactWalk::new(&twin).expect("a React walk");
         let mut walked = 0;
         for _ in 0..40 {
-            let choices: Vec<u16> = (0..30)
-                .map(|_| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    (rng >> 16) as u16
-                })
-                .collect();
+            let choices = walk_choices(&mut rng);
             let schedule = walk.walk(&choices);
             assert_eq!(schedule.options.patches, patches);
             let trace = h.run(&schedule).unwrap();
@@ -922,4 +908,16 @@ fn findings_show_their_races_and_the_patches_remove_them() {
     }
     eprintln!("{}", report.join("\n"));
     assert!(removed >= 3, "{report:#?}");
+}
+
+/// The 30 choices of one model-guided walk, from a xorshift generator.
+fn walk_choices(rng: &mut u64) -> Vec<u16> {
+    (0..30)
+        .map(|_| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            (*rng >> 16) as u16
+        })
+        .collect()
 }

@@ -241,36 +241,36 @@ impl FpTable {
         let _ = fp;
     }
 
+    /// The slot holding `fp`, or the empty slot where it belongs.
+    fn probe(&self, fp: [u64; 2]) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(fp);
+        while self.slots[i].id != 0 && self.slots[i].fp != fp {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
     /// The id of `fp`, or `id` after inserting it: `(id, inserted)`.
     fn get_or_insert(&mut self, fp: [u64; 2], id: u32) -> (u32, bool) {
         if (self.len + 1) * Self::LOAD.1 > self.slots.len() * Self::LOAD.0 {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(fp);
-        loop {
-            let slot = &mut self.slots[i];
-            if slot.id == 0 {
-                *slot = Slot { fp, id: id + 1 };
-                self.len += 1;
-                return (id, true);
-            }
-            if slot.fp == fp {
-                return (slot.id - 1, false);
-            }
-            i = (i + 1) & mask;
+        let i = self.probe(fp);
+        let slot = &mut self.slots[i];
+        if slot.id != 0 {
+            return (slot.id - 1, false);
         }
+        *slot = Slot { fp, id: id + 1 };
+        self.len += 1;
+        (id, true)
     }
 
     fn grow(&mut self) {
         let bigger = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, bigger);
-        let mask = self.slots.len() - 1;
         for s in old.into_iter().filter(|s| s.id != 0) {
-            let mut i = self.home(s.fp);
-            while self.slots[i].id != 0 {
-                i = (i + 1) & mask;
-            }
+            let i = self.probe(s.fp);
             self.slots[i] = s;
         }
     }
@@ -517,10 +517,10 @@ impl Numbering<'_> {
         full
     }
 
-    /// One thread: expands each state of `block` and numbers its
-    /// successors at once (a successor already known is dropped while
-    /// still in the cache). `waiting`: states to expand after the block.
-    /// Returns the states not expanded when `max_states` stops the build.
+    /// One thread: expands a few states of `block` at a time and numbers
+    /// their successors while they are still in the cache. `waiting`:
+    /// states to expand after the block. Returns the states not expanded
+    /// when `max_states` stops the build.
     fn expand_and_number(
         &mut self,
         model: &AuthModel,
@@ -528,39 +528,22 @@ impl Numbering<'_> {
         block: &[(u32, State)],
         waiting: usize,
     ) -> Option<Vec<(u32, State)>> {
-        let mut actions = Vec::new();
-        let mut built: Vec<Successor> = Vec::new();
-        for (k, (id, s)) in block.iter().enumerate() {
-            actions.clear();
-            model.actions(s, &mut actions);
-            self.visited(*id, facts_of(model, s), s.anomaly, !actions.is_empty());
-            if self.expand {
-                // Build every successor first, prefetching where each will
-                // be looked up, then number them.
-                for &a in &actions {
-                    if let Some(next) = model.next_state(s, a) {
-                        let fp = hashers.fingerprint(&next);
-                        if self.g.compact {
-                            self.index.compact.prefetch(fp);
-                        }
-                        built.push((a, next, fp));
-                    }
-                }
-                for (a, next, fp) in built.drain(..) {
-                    if let Some(nid) = self.successor(*id, a, &next, fp) {
-                        self.next.push((nid, next));
-                    }
-                }
-            }
-            if self.full(waiting + block.len() - k - 1 + self.next.len) {
-                return Some(block[k + 1..].to_vec());
+        let mut part = Part::default();
+        let mut done = 0;
+        for states in block.chunks(StateGraph::SEQ_STEP) {
+            part.expand(model, hashers, states, self.expand);
+            done += states.len();
+            if let Some(mut rest) = self.number(states, &mut part, waiting + block.len() - done) {
+                rest.extend_from_slice(&block[done..]);
+                return Some(rest);
             }
         }
         None
     }
 
-    /// Numbers the successors of a block expanded on other threads; as
-    /// [`Numbering::expand_and_number`] otherwise.
+    /// Numbers the successors of expanded states (`block`, in order),
+    /// prefetching each one's index slot a few successors ahead. Returns
+    /// the states not numbered from when `max_states` stops the build.
     fn number(
         &mut self,
         block: &[(u32, State)],
@@ -575,8 +558,8 @@ impl Numbering<'_> {
                 self.index.compact.prefetch(fp);
             }
         }
-        let mut successors = std::mem::take(&mut part.successors).into_iter().enumerate();
-        for (k, e) in std::mem::take(&mut part.states).into_iter().enumerate() {
+        let mut successors = part.successors.drain(..).enumerate();
+        for (k, e) in part.states.drain(..).enumerate() {
             self.visited(e.id, e.facts, e.anomaly, e.enabled);
             for (j, (a, next, fp)) in successors.by_ref().take(e.successors as usize) {
                 if self.g.compact
@@ -599,6 +582,8 @@ impl Numbering<'_> {
 impl StateGraph {
     /// States one task expands when threads share a block.
     const PAR_TASK: usize = 16;
+    /// States expanded, then numbered, at a time on one thread.
+    const SEQ_STEP: usize = 8;
 
     /// Explores the reachable graph breadth first, level by level, a block
     /// of states at a time. With `limits.threads` above 1, one block is

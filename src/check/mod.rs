@@ -198,8 +198,25 @@ impl Status {
     }
 }
 
-/// Watches the two explorations: stops them at a limit or on interrupt (by
-/// cancelling their models, so they drain), and keeps the progress line.
+/// Why a check started at `start` must stop now, short of memory: an
+/// interrupt, or its timeout passed.
+fn interrupted_or_late(opts: &CheckOptions, start: Instant) -> Option<&'static str> {
+    if opts
+        .interrupt
+        .as_ref()
+        .is_some_and(|f| f.load(Ordering::Relaxed))
+    {
+        Some("interrupted")
+    } else if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+        Some("the timeout")
+    } else {
+        None
+    }
+}
+
+/// Watches the state graph (and stateright's DFS beside it): stops them at
+/// a limit or on interrupt (by cancelling their models, so they drain), and
+/// keeps the progress line.
 struct Watch<'a> {
     opts: &'a CheckOptions,
     status: &'a Status,
@@ -247,19 +264,8 @@ impl Watch<'_> {
 
     fn poll(&mut self, p: Progress) {
         if self.stopped_by.is_none() {
-            let why = if self
-                .opts
-                .interrupt
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::Relaxed))
-            {
-                Some("interrupted")
-            } else if self
-                .opts
-                .timeout
-                .is_some_and(|t| self.status.start.elapsed() >= t)
-            {
-                Some("the timeout")
+            let why = if let Some(why) = interrupted_or_late(self.opts, self.status.start) {
+                Some(why)
             } else if self.cap.is_some_and(|cap| {
                 resident_memory().is_some_and(|r| r.saturating_add(self.reserve(cap, &p)) > cap)
             }) {
@@ -431,11 +437,7 @@ fn check_bounded(
         let h = scope.spawn(|| bitstate::search(&model, &limits));
         let mut backoff = Backoff::new();
         while !h.is_finished() {
-            let interrupted = opts
-                .interrupt
-                .as_ref()
-                .is_some_and(|f| f.load(Ordering::Relaxed));
-            if interrupted || opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+            if interrupted_or_late(opts, start).is_some() {
                 stop.store(true, Ordering::Relaxed);
             }
             if opts.progress {

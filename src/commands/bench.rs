@@ -311,10 +311,14 @@ fn cell_unique(m: &Measure) -> String {
 
 /// A row of the scale target's table.
 fn scale_row(label: &str, m: &Measure) -> String {
+    row(label, m, cell_unique(m))
+}
+
+/// A row of a run table, its unique-states cell given.
+fn row(label: &str, m: &Measure, unique: String) -> String {
     format!(
-        "| {label} | {} | {} | {} | {} | {:.0} | {} |",
+        "| {label} | {} | {unique} | {} | {} | {:.0} | {} |",
         m.states,
-        cell_unique(m),
         m.max_depth,
         fmt_ms(m.ms),
         m.rate(),
@@ -363,15 +367,7 @@ reporting real violations and the coverage it can state. Tested on every `models
 
 /// A row for a bounded search: states stored, never "complete".
 fn bounded_row(label: &str, m: &Measure) -> String {
-    format!(
-        "| {label} | {} | {} stored | {} | {} | {:.0} | {} |",
-        m.states,
-        m.unique_states,
-        m.max_depth,
-        fmt_ms(m.ms),
-        m.rate(),
-        mib(m.peak_rss)
-    )
+    row(label, m, format!("{} stored", m.unique_states))
 }
 
 /// The lifecycle scenario (`bench/lifecycle.toml`): the full check under a
