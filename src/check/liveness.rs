@@ -167,6 +167,16 @@ pub struct StateGraph {
     /// Edges explored (all of them, also in a compact graph).
     pub edges: usize,
     compact: bool,
+    /// The progress edges reversed (see [`StateGraph::reverse`]), built
+    /// once for every liveness property.
+    reverse: std::sync::OnceLock<Reverse>,
+}
+
+/// The progress edges by target: the sources of node `t`'s incoming
+/// progress edges are `sources[start[t]..start[t + 1]]`.
+struct Reverse {
+    start: Vec<u32>,
+    sources: Vec<u32>,
 }
 
 /// Finds node ids by state: exactly (states kept) or by fingerprint.
@@ -180,10 +190,7 @@ impl Index {
     fn new() -> Index {
         // Fixed seeds: the same scenario explores the same graph every run.
         Index {
-            hashers: Hashers(
-                ahash::RandomState::with_seeds(1, 2, 3, 4),
-                ahash::RandomState::with_seeds(5, 6, 7, 8),
-            ),
+            hashers: Hashers(0x6175_7468_7261_6365),
             exact: HashMap::new(),
             compact: FpTable::new(),
         }
@@ -276,9 +283,9 @@ impl FpTable {
     }
 }
 
-/// The two hash functions of a state's fingerprint.
+/// The fingerprint function: a fixed seed for XXH3-128.
 #[derive(Clone)]
-pub(crate) struct Hashers(ahash::RandomState, ahash::RandomState);
+pub(crate) struct Hashers(u64);
 
 /// The fingerprint of every exploration (fixed seeds: the same scenario
 /// explores the same graph every run).
@@ -290,70 +297,66 @@ impl Hashers {
     /// A 128-bit fingerprint of `s` (hash compaction: two states with the
     /// same one are taken to be the same).
     ///
-    /// One walk over the state feeds both hashers (the same two values as
-    /// hashing it twice, for half the walking).
+    /// One walk over the state writes what `Hash` feeds a hasher into a
+    /// byte buffer; XXH3-128 then hashes the buffer in bulk. The walk is the
+    /// same as hashing the state, so equal states give equal buffers, and
+    /// the buffer determines the state: `Hash` writes a length before every
+    /// sequence and a discriminant before every variant, so the stream of
+    /// writes parses one way.
     pub(crate) fn fingerprint(&self, s: &State) -> [u64; 2] {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut h = Both(self.0.build_hasher(), self.1.build_hasher());
-        s.hash(&mut h);
-        [h.0.finish(), h.1.finish()]
+        use std::hash::Hash;
+        thread_local! {
+            static BUF: std::cell::RefCell<Stream> = std::cell::RefCell::new(Stream(Vec::with_capacity(1024)));
+        }
+        BUF.with_borrow_mut(|b| {
+            b.0.clear();
+            s.hash(b);
+            let h = xxhash_rust::xxh3::xxh3_128_with_seed(&b.0, self.0);
+            [h as u64, (h >> 64) as u64]
+        })
     }
 }
 
-/// Two hashers fed the same writes.
-struct Both<H>(H, H);
+/// What `Hash` writes, as bytes: little-endian; lengths and discriminants
+/// (`usize`, `isize`) in one byte when below 255, else 255 and eight bytes
+/// (self-delimiting, so the stream still parses one way).
+struct Stream(Vec<u8>);
 
-impl<H: std::hash::Hasher> std::hash::Hasher for Both<H> {
+impl Stream {
+    fn word(&mut self, i: u64) {
+        if i < 255 {
+            self.0.push(i as u8);
+        } else {
+            self.0.push(255);
+            self.0.extend_from_slice(&i.to_le_bytes());
+        }
+    }
+}
+
+impl std::hash::Hasher for Stream {
     fn finish(&self) -> u64 {
-        self.0.finish()
+        unreachable!("a stream is hashed in bulk, not finished")
     }
     fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes);
-        self.1.write(bytes);
+        self.0.extend_from_slice(bytes);
     }
     fn write_u8(&mut self, i: u8) {
-        self.0.write_u8(i);
-        self.1.write_u8(i);
+        self.0.push(i);
     }
     fn write_u16(&mut self, i: u16) {
-        self.0.write_u16(i);
-        self.1.write_u16(i);
+        self.0.extend_from_slice(&i.to_le_bytes());
     }
     fn write_u32(&mut self, i: u32) {
-        self.0.write_u32(i);
-        self.1.write_u32(i);
+        self.0.extend_from_slice(&i.to_le_bytes());
     }
     fn write_u64(&mut self, i: u64) {
-        self.0.write_u64(i);
-        self.1.write_u64(i);
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.0.write_u128(i);
-        self.1.write_u128(i);
+        self.0.extend_from_slice(&i.to_le_bytes());
     }
     fn write_usize(&mut self, i: usize) {
-        self.0.write_usize(i);
-        self.1.write_usize(i);
-    }
-    fn write_i8(&mut self, i: i8) {
-        self.0.write_i8(i);
-        self.1.write_i8(i);
-    }
-    fn write_i16(&mut self, i: i16) {
-        self.0.write_i16(i);
-        self.1.write_i16(i);
-    }
-    fn write_i32(&mut self, i: i32) {
-        self.0.write_i32(i);
-        self.1.write_i32(i);
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.0.write_i64(i);
-        self.1.write_i64(i);
+        self.word(i as u64);
     }
     fn write_isize(&mut self, i: isize) {
-        self.0.write_isize(i);
-        self.1.write_isize(i);
+        self.word(i as u64);
     }
 }
 
@@ -391,8 +394,9 @@ struct Expanded {
     successors: u32,
 }
 
-/// One successor: the action, the state and its fingerprint.
-type Successor = (Action, State, [u64; 2]);
+/// One successor: the action, the state (taken when numbering finds it
+/// new; a duplicate is never moved) and its fingerprint.
+type Successor = (Action, Option<State>, [u64; 2]);
 
 /// A block of states expanded: one [`Expanded`] per state, and all their
 /// successors in order.
@@ -421,7 +425,7 @@ impl Part {
                 for &a in &actions {
                     if let Some(next) = model.next_state(s, a) {
                         let fp = hashers.fingerprint(&next);
-                        self.successors.push((a, next, fp));
+                        self.successors.push((a, Some(next), fp));
                     }
                 }
             }
@@ -558,7 +562,7 @@ impl Numbering<'_> {
                 self.index.compact.prefetch(fp);
             }
         }
-        let mut successors = part.successors.drain(..).enumerate();
+        let mut successors = part.successors.iter_mut().enumerate();
         for (k, e) in part.states.drain(..).enumerate() {
             self.visited(e.id, e.facts, e.anomaly, e.enabled);
             for (j, (a, next, fp)) in successors.by_ref().take(e.successors as usize) {
@@ -567,14 +571,18 @@ impl Numbering<'_> {
                 {
                     self.index.compact.prefetch(ahead);
                 }
-                if let Some(nid) = self.successor(e.id, a, &next, fp) {
-                    self.next.push((nid, next));
+                let state = next.as_ref().expect("each successor is numbered once");
+                if let Some(nid) = self.successor(e.id, *a, state, *fp) {
+                    let state = next.take().expect("each successor is numbered once");
+                    self.next.push((nid, state));
                 }
             }
             if self.full(waiting + block.len() - k - 1 + self.next.len) {
+                part.successors.clear();
                 return Some(block[k + 1..].to_vec());
             }
         }
+        part.successors.clear();
         None
     }
 }
@@ -608,6 +616,7 @@ impl StateGraph {
             stopped_by: None,
             edges: 0,
             compact: limits.compact,
+            reverse: Default::default(),
         };
         let pool = (limits.threads > 1)
             .then(|| {
@@ -735,9 +744,11 @@ impl StateGraph {
         // goal + ok + region + seen (1 byte each), two queues (8 each),
         // members (8), the node map (16 per entry at most 7/8 full, doubled
         // while it grows), subgraph nodes, Tarjan's work vectors (about 24)
-        // and its output (8), the stuck-state search's map (24).
-        let per_state = 4 + 16 + 8 + 2 * 16 * 8 / 7 + node + 24 + 8 + 24;
-        seal + n * per_state + e * edge
+        // and its output (8), the stuck-state search's map (24), the
+        // reversed progress edges (4 per state and 4 per edge, kept for
+        // every property, and 4 per state while they are built).
+        let per_state = 4 + 16 + 8 + 2 * 16 * 8 / 7 + node + 24 + 8 + 24 + 8;
+        seal + n * per_state + e * (edge + 4)
     }
 
     const CHUNK: usize = 1 << 16;
@@ -772,6 +783,7 @@ impl StateGraph {
         }
         self.graph = graph;
         self.pending_edges = 0;
+        self.reverse = Default::default();
     }
 
     /// Edges kept so far (all, or the progress edges of a compact graph).
@@ -861,25 +873,7 @@ impl StateGraph {
     /// incoming edges jumps all over memory).
     fn can_reach(&self, goal: &[bool]) -> Vec<bool> {
         let n = self.len();
-        let mut start = vec![0u32; n + 1];
-        for e in self.graph.raw_edges() {
-            if Self::is_progress(&e.weight) {
-                start[e.target().index() + 1] += 1;
-            }
-        }
-        for i in 0..n {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut sources = vec![0u32; start[n] as usize];
-        for e in self.graph.raw_edges() {
-            if Self::is_progress(&e.weight) {
-                let t = e.target().index();
-                sources[fill[t] as usize] = e.source().index() as u32;
-                fill[t] += 1;
-            }
-        }
-        drop(fill);
+        let Reverse { start, sources } = self.reverse();
         let mut ok = goal.to_vec();
         let mut queue: VecDeque<u32> = (0..n as u32).filter(|&i| goal[i as usize]).collect();
         while let Some(t) = queue.pop_front() {
@@ -892,6 +886,32 @@ impl StateGraph {
             }
         }
         ok
+    }
+
+    /// The progress edges reversed, in compressed rows (built on first use).
+    fn reverse(&self) -> &Reverse {
+        self.reverse.get_or_init(|| {
+            let n = self.len();
+            let mut start = vec![0u32; n + 1];
+            for e in self.graph.raw_edges() {
+                if Self::is_progress(&e.weight) {
+                    start[e.target().index() + 1] += 1;
+                }
+            }
+            for i in 0..n {
+                start[i + 1] += start[i];
+            }
+            let mut fill = start.clone();
+            let mut sources = vec![0u32; start[n] as usize];
+            for e in self.graph.raw_edges() {
+                if Self::is_progress(&e.weight) {
+                    let t = e.target().index();
+                    sources[fill[t] as usize] = e.source().index() as u32;
+                    fill[t] += 1;
+                }
+            }
+            Reverse { start, sources }
+        })
     }
 
     /// From `from`, the progress steps to the nearest state with no
@@ -1287,6 +1307,7 @@ mod tests {
             stopped_by: None,
             edges: edges.len(),
             compact: true,
+            reverse: Default::default(),
         };
         for &(a, b, w) in edges {
             g.push_edge(a, b, w);

@@ -637,7 +637,7 @@ impl State {
                 ClientFrame::ModifyQuerySet {
                     base,
                     new: base + 1,
-                    mods: smallvec::smallvec![QueryMod::Add(id, f)],
+                    mods: Small::one(QueryMod::Add(id, f)),
                 },
                 ctx,
                 fx,
@@ -680,7 +680,7 @@ impl State {
                 ClientFrame::ModifyQuerySet {
                     base,
                     new: base + 1,
-                    mods: smallvec::smallvec![QueryMod::Remove(q.id)],
+                    mods: Small::one(QueryMod::Remove(q.id)),
                 },
                 ctx,
                 fx,

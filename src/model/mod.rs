@@ -282,7 +282,7 @@ pub struct State {
     pub app: App,
     pub server: Server,
     /// Open connections (server side and the frames in flight), oldest first.
-    pub net: msg::Small<Conn, 1>,
+    pub net: msg::Queue<Conn, 1>,
     pub budgets: Budgets,
     /// Time: every token issued at or before this number has expired.
     pub expired_upto: Option<u8>,
@@ -473,7 +473,7 @@ impl AuthModel {
             client: Client::initial(),
             app: App::initial(&self.ctx),
             server: Server::initial(&self.ctx),
-            net: msg::Small::new(),
+            net: msg::Queue::new(),
             budgets: self.ctx.budgets,
             expired_upto: None,
             expiring_upto: None,

@@ -8,9 +8,92 @@
 use serde::Serialize;
 use smallvec::SmallVec;
 
-/// A short list kept inline in the state (no heap allocation while it
-/// holds at most `N` items).
-pub type Small<T, const N: usize> = SmallVec<[T; N]>;
+/// A short list of values that own nothing, kept inline in the state (no
+/// heap allocation while it holds at most `N` items). A `SmallVec` whose
+/// clone copies its items in one go: every step clones the state, and
+/// `SmallVec`'s own clone goes item by item.
+#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Small<T: Copy, const N: usize>(pub SmallVec<[T; N]>);
+
+/// A short list of values that own lists, kept inline in the state.
+pub type Queue<T, const N: usize> = SmallVec<[T; N]>;
+
+impl<T: Copy, const N: usize> Small<T, N> {
+    pub fn new() -> Self {
+        Small(SmallVec::new())
+    }
+
+    pub fn one(x: T) -> Self {
+        Small(smallvec::smallvec![x])
+    }
+}
+
+impl<T: Copy, const N: usize> Default for Small<T, N> {
+    fn default() -> Self {
+        Small::new()
+    }
+}
+
+impl<T: Copy, const N: usize> Clone for Small<T, N> {
+    fn clone(&self) -> Self {
+        Small(SmallVec::from_slice(&self.0))
+    }
+}
+
+impl<T: Copy + std::fmt::Debug, const N: usize> std::fmt::Debug for Small<T, N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::Deref for Small<T, N> {
+    type Target = SmallVec<[T; N]>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::DerefMut for Small<T, N> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<T: Copy, const N: usize> FromIterator<T> for Small<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Small(SmallVec::from_iter(iter))
+    }
+}
+
+impl<T: Copy, const N: usize> Extend<T> for Small<T, N> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        self.0.extend(iter)
+    }
+}
+
+impl<T: Copy, const N: usize> IntoIterator for Small<T, N> {
+    type Item = T;
+    type IntoIter = smallvec::IntoIter<[T; N]>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T: Copy, const N: usize> IntoIterator for &'a Small<T, N> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<'a, T: Copy, const N: usize> IntoIterator for &'a mut Small<T, N> {
+    type Item = &'a mut T;
+    type IntoIter = std::slice::IterMut<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter_mut()
+    }
+}
 
 /// A user of the app. `0` is A, `1` is B.
 pub type User = u8;

@@ -17,8 +17,8 @@
 //! everything in flight on that connection; frames never cross connections.
 
 use super::msg::{
-    ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Sent, ServerFrame, Small,
-    Token, User, UserSet, user_name,
+    ClientFrame, ConnId, FnIdx, Outcome, QueryError, QueryId, QueryMod, Queue, Sent, ServerFrame,
+    Small, Token, User, UserSet, user_name,
 };
 use super::{Action, Actor, Ctx, Fx, MutationOutcome, Obs, State};
 use crate::scenario::properties::PropertyId;
@@ -54,9 +54,9 @@ pub struct Conn {
     /// The WebSocket handshake completed.
     pub opened: bool,
     /// Client -> server, oldest first.
-    pub up: Small<Sent, 4>,
+    pub up: Queue<Sent, 4>,
     /// Server -> client, oldest first.
-    pub down: Small<ServerFrame, 4>,
+    pub down: Queue<ServerFrame, 4>,
     pub server: ServerConn,
 }
 
@@ -73,8 +73,8 @@ impl Conn {
         Conn {
             id,
             opened: false,
-            up: Small::new(),
-            down: Small::new(),
+            up: Queue::new(),
+            down: Queue::new(),
             server: ServerConn::default(),
         }
     }
