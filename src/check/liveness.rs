@@ -360,11 +360,14 @@ impl std::hash::Hasher for Stream {
     }
 }
 
+/// States to expand (each with its node id), in breadth-first order.
+type Block = Vec<(u32, State)>;
+
 /// The states of one breadth-first level, in blocks of a fixed size: a
 /// block is freed as soon as it is expanded, and growing never copies.
 #[derive(Default)]
 struct Frontier {
-    blocks: VecDeque<Vec<(u32, State)>>,
+    blocks: VecDeque<Block>,
     len: usize,
 }
 
@@ -423,9 +426,14 @@ impl Part {
             let before = self.successors.len();
             if expand {
                 for &a in &actions {
-                    if let Some(next) = model.next_state(s, a) {
-                        let fp = hashers.fingerprint(&next);
-                        self.successors.push((a, Some(next), fp));
+                    // The copy is made in its place in the part.
+                    self.successors.push((a, Some(s.clone()), [0; 2]));
+                    let (_, next, fp) = self.successors.last_mut().expect("just pushed");
+                    let next = next.as_mut().expect("just pushed");
+                    if model.next_in_place(next, a) {
+                        *fp = hashers.fingerprint(next);
+                    } else {
+                        self.successors.pop();
                     }
                 }
             }
@@ -439,31 +447,23 @@ impl Part {
         }
     }
 
-    /// Expands a block on the pool's threads, in tasks of a few states.
+    /// Expands a block on the pool's threads, in tasks of a few states:
+    /// one part per task, in the block's order.
     fn expand_parallel(
         model: &AuthModel,
         hashers: &Hashers,
         states: &[(u32, State)],
         expand: bool,
-    ) -> Part {
+    ) -> Vec<Part> {
         use rayon::prelude::*;
-        let parts: Vec<Part> = states
+        states
             .par_chunks(StateGraph::PAR_TASK)
             .map(|chunk| {
                 let mut p = Part::default();
                 p.expand(model, hashers, chunk, expand);
                 p
             })
-            .collect();
-        let mut all = Part {
-            states: Vec::with_capacity(states.len()),
-            successors: Vec::with_capacity(parts.iter().map(|p| p.successors.len()).sum()),
-        };
-        for p in parts {
-            all.states.extend(p.states);
-            all.successors.extend(p.successors);
-        }
-        all
+            .collect()
     }
 }
 
@@ -531,7 +531,7 @@ impl Numbering<'_> {
         hashers: &Hashers,
         block: &[(u32, State)],
         waiting: usize,
-    ) -> Option<Vec<(u32, State)>> {
+    ) -> Option<Block> {
         let mut part = Part::default();
         let mut done = 0;
         for states in block.chunks(StateGraph::SEQ_STEP) {
@@ -545,15 +545,31 @@ impl Numbering<'_> {
         None
     }
 
+    /// Numbers the parts the pool expanded from `block` (one per task, in
+    /// order). Returns the states not numbered when `max_states` stops the
+    /// build.
+    fn number_parts(
+        &mut self,
+        block: &[(u32, State)],
+        parts: &mut [Part],
+        waiting: usize,
+    ) -> Option<Block> {
+        let mut done = 0;
+        for part in parts {
+            let states = &block[done..done + part.states.len()];
+            done += states.len();
+            if let Some(mut rest) = self.number(states, part, waiting + block.len() - done) {
+                rest.extend_from_slice(&block[done..]);
+                return Some(rest);
+            }
+        }
+        None
+    }
+
     /// Numbers the successors of expanded states (`block`, in order),
     /// prefetching each one's index slot a few successors ahead. Returns
     /// the states not numbered from when `max_states` stops the build.
-    fn number(
-        &mut self,
-        block: &[(u32, State)],
-        part: &mut Part,
-        waiting: usize,
-    ) -> Option<Vec<(u32, State)>> {
+    fn number(&mut self, block: &[(u32, State)], part: &mut Part, waiting: usize) -> Option<Block> {
         // Prefetch the slot of the successor this many ahead.
         const AHEAD: usize = 8;
         let fps: Vec<[u64; 2]> = part.successors.iter().map(|(_, _, fp)| *fp).collect();
@@ -643,12 +659,12 @@ impl StateGraph {
         }
         // States found but not expanded when a limit stops the build: their
         // facts are computed at the end.
-        let mut unexpanded: Vec<(u32, State)> = Vec::new();
+        let mut unexpanded: Block = Vec::new();
         let mut level = std::mem::take(&mut num.next);
         'levels: while level.len > 0 {
             num.expand = limits.max_depth.is_none_or(|m| (num.depth as usize) < m);
             let expand = num.expand;
-            let mut in_flight: Option<(Vec<(u32, State)>, Part)> = None;
+            let mut in_flight: Option<(Block, Vec<Part>)> = None;
             loop {
                 let block = level.blocks.pop_front();
                 if let Some(b) = &block {
@@ -694,7 +710,7 @@ impl StateGraph {
                         || {
                             in_flight
                                 .take()
-                                .and_then(|(b, mut p)| num.number(&b, &mut p, waiting))
+                                .and_then(|(b, mut p)| num.number_parts(&b, &mut p, waiting))
                         },
                     )
                 });

@@ -489,6 +489,22 @@ impl AuthModel {
         self.step_in_place(&mut s, action, fx).then_some(s)
     }
 
+    /// `next_state` on `s` itself (a copy of the state the step is taken
+    /// from): false when the step changes nothing. The explorers build the
+    /// copy where the successor is kept, so it is never moved.
+    pub fn next_in_place(&self, s: &mut State, action: Action) -> bool {
+        if !self.step_in_place(s, action, &mut Fx::off()) {
+            return false;
+        }
+        canon::normalize_dead(&self.ctx, s);
+        if self.canonical {
+            canon::canonicalize(s);
+        } else {
+            canon::normalize_time(s);
+        }
+        true
+    }
+
     /// [`AuthModel::step`] on `s` itself: false when nothing changed.
     fn step_in_place(&self, s: &mut State, action: Action, fx: &mut Fx) -> bool {
         let ctx = &self.ctx;
@@ -801,14 +817,8 @@ impl Model for AuthModel {
     }
 
     fn next_state(&self, s: &State, action: Action) -> Option<State> {
-        let mut next = self.step(s, action, &mut Fx::off())?;
-        canon::normalize_dead(&self.ctx, &mut next);
-        if self.canonical {
-            canon::canonicalize(&mut next);
-        } else {
-            canon::normalize_time(&mut next);
-        }
-        Some(next)
+        let mut next = s.clone();
+        self.next_in_place(&mut next, action).then_some(next)
     }
 
     fn format_action(&self, action: &Action) -> String {
