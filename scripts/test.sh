@@ -28,12 +28,16 @@ quietly() {
 }
 
 # Debian packages: Node.js for the conformance and browser harnesses,
-# Chromium for the explorer's browser test, Graphviz to render DOT.
+# Chromium for the explorer's browser test, Graphviz to render DOT, SPIN
+# (with gcc and Python) for the test of the Promela port in bench/peers.
 missing=()
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 command -v dot >/dev/null || missing+=(graphviz)
+command -v spin >/dev/null || missing+=(spin)
+command -v gcc >/dev/null || missing+=(gcc)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   stage="apt-get install ${missing[*]}"
   echo "installing Debian packages: ${missing[*]}"

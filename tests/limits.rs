@@ -57,6 +57,74 @@ fn a_memory_limit_is_never_passed_and_gives_a_partial_report() {
     }
     // Progress only on a terminal: none in a pipe.
     assert!(!err.contains('\r') && !err.contains("state graph"), "{err}");
+    // What the rest would need, and a bounded search that fits.
+    let b = &v["beyond_memory"];
+    assert_eq!(b["max_memory"], cap, "{b}");
+    assert_eq!(b["states"], v["stats"]["unique_states"], "{b}");
+    assert!(b["bytes_per_state"].as_u64().unwrap() > 0, "{b}");
+    let levels = b["last_levels"].as_array().unwrap();
+    assert!(!levels.is_empty() && levels.len() <= 8, "{b}");
+    // This scenario is still growing where 200 MiB stops it.
+    assert!(b["growth"].as_f64().unwrap() > 1.0, "{b}");
+    assert!(b["needs_at_least"].as_u64().unwrap() > cap, "{b}");
+    let size = b["bitstate"].as_str().unwrap();
+    let (code, _, err) = authrace(&[
+        "check",
+        p.to_str().unwrap(),
+        "--max-memory",
+        "200MiB",
+        "--bitstate",
+        size,
+        "--timeout",
+        "1",
+    ]);
+    assert!(
+        code == 1 || code == 3,
+        "--bitstate {size}: exit {code}: {err}"
+    );
+}
+
+#[test]
+fn the_estimate_beyond_memory_follows_the_levels() {
+    use authrace::check::report::BeyondMemory;
+    let cap = 1 << 30;
+    // Growing by 1.5, 1.4, 1.3: the growth slows by 0.1 a level, so two
+    // more levels grow (x1.2, x1.1) and the levels then shrink as they grew.
+    let levels = [100, 150, 210, 273];
+    let found: usize = levels.iter().sum();
+    let b = BeyondMemory::project(cap, &levels, found + 50, 1 << 20);
+    assert!((b.growth.unwrap() - 1.3).abs() < 1e-9, "{b:?}");
+    let rising = 273.0 * 1.2 + 273.0 * 1.2 * 1.1;
+    let peak = 273.0 * 1.2 * 1.1;
+    let expect = 2.0 * (found as f64 + rising) - peak + 50.0;
+    let got = b.estimated_states.unwrap() as f64;
+    assert!((got - expect).abs() <= 1.0, "{got} {expect}");
+    assert_eq!(
+        b.estimated_memory.unwrap(),
+        b.estimated_states.unwrap() as u64 * b.bytes_per_state
+    );
+    // The next level alone, at the measured bytes per state.
+    let next = (273.0_f64 * 1.3) as u64;
+    assert_eq!(
+        b.needs_at_least.unwrap(),
+        (found as u64 + 50 + next) * b.bytes_per_state
+    );
+    // Growth not slowing: no guess at the peak; shrinking: no lower bound.
+    let steady = BeyondMemory::project(cap, &[100, 200, 400, 800], 1500, 1 << 20);
+    assert_eq!(steady.estimated_states, None);
+    assert!(steady.needs_at_least.is_some());
+    let shrinking = BeyondMemory::project(cap, &[400, 300, 200, 100], 1000, 1 << 20);
+    assert_eq!(shrinking.estimated_states, None);
+    assert_eq!(shrinking.needs_at_least, None);
+    assert!(!shrinking.likely_does_not_fit());
+    // The bounded search's array: a power of two, at most half the limit.
+    for (cap, size) in [
+        (200u64 << 20, "64MiB"),
+        (1 << 30, "512MiB"),
+        (3 << 30, "1GiB"),
+    ] {
+        assert_eq!(BeyondMemory::project(cap, &levels, 1, 1).bitstate, size);
+    }
 }
 
 #[test]
@@ -100,6 +168,14 @@ fn progress_on_a_terminal_names_the_phases() {
     // terminal) says which limit.
     assert!(!tty.contains("state graph (BFS) done"), "{tty}");
     assert!(tty.contains("stopped by --max-memory"), "{tty}");
+    // Said while the check runs, with an estimate and what to do instead;
+    // then in the report.
+    let note = tty
+        .find("note: the state graph will likely not fit under --max-memory 600 MiB")
+        .unwrap_or_else(|| panic!("{tty}"));
+    let report = tty.find("beyond memory: --max-memory 600 MiB").unwrap();
+    assert!(note < report, "{tty}");
+    assert!(tty.contains("--bitstate 256MiB"), "{tty}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod fuzz;
 mod keys;
 mod limits;
 mod patches;
+mod peers;
 mod perf;
 mod pins;
 mod props;

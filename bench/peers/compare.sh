@@ -6,10 +6,14 @@
 #
 # Builds bench/peers/rust-dump against this checkout (in a temp dir; set
 # AUTHRACE_DUMP_TARGET to a directory to reuse its cargo build across runs),
-# dumps the Rust model's reachable states without canonicalization (RAW=1),
-# dumps seed.pml's with pan -DPRINTF, renders the Promela states in the Debug
-# format of the Rust State (compare_states.py) and compares the sets.
-# Prints one line per variant; exits non-zero on any difference.
+# dumps the Rust model's reachable states with symmetry reduction off (RAW=1:
+# `next_state` applies `normalize_dead` and `normalize_time` but not the
+# renaming of connections, queries and fetchers, which the port does not
+# do), dumps seed.pml's with pan -DPRINTF, renders the Promela states in the
+# Debug format of the Rust State (compare_states.py) and compares the sets.
+# Prints one line per variant (rust_canonical: the counts with symmetry
+# reduction on, as `authrace check` explores); exits non-zero on any
+# difference.
 set -euo pipefail
 
 for tool in spin gcc cargo python3; do

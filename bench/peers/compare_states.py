@@ -22,10 +22,17 @@ OUT = {1: "Value { for_user: Some(0), null: false }", 2: "Failed(Unauthenticated
 CONT = ["SetConfig", "SetConfigRefetch", "Refetch", "Reauth"]
 PEND = ["None", "Set(None)", "Set(Some(false))", "Set(Some(true))", "FirstCleanup"]
 OPT_BOOL = ["None", "Some(false)", "Some(true)"]
+SESSION = ["Loading", "SignedIn(0)", "SignedOut"]
 
 
 def b(x):
     return "true" if int(x) else "false"
+
+
+def opt(v):
+    """0 = None, n+1 = Some(n)"""
+    v = int(v)
+    return "None" if v == 0 else f"Some({v - 1})"
 
 
 def tok(v):
@@ -80,6 +87,7 @@ def up_frame(kind, t, base, new, md):
         f = f"Authenticate {{ token: {tok(t)}, base: {base} }}"
     else:
         f = f"ModifyQuerySet {{ base: {base}, new: {new}, mods: {mods(md)} }}"
+    # no sign-out in the seed: every stamp is empty
     return f"Sent {{ frame: {f}, signed_out_at_send: 0 }}"
 
 
@@ -89,74 +97,97 @@ def down_frame(kind, start, end, q, o, first):
     return f"Transition {{ start: {start}, end: {end}, results: {res}, first: {b(first)} }}"
 
 
+def rendered(hl, ha, hf, rs, ia, il, mo, ac):
+    return (
+        f"Rendered {{ hook: Hook {{ loading: {b(hl)}, authenticated: {b(ha)}, fetcher: {hf} }}, "
+        f"session: {SESSION[int(rs)]}, is_authenticated: {b(ia)}, is_loading: {b(il)}, "
+        f"mounted: {mo}, active: {ac} }}"
+    )
+
+
+def via(kind, req, cookie):
+    kind = int(kind)
+    if kind == 0:
+        return "Memory"
+    if kind == 1:
+        return f"Network {{ req: {req}, cookie: {opt(cookie)} }}"
+    return "Deferred"
+
+
 def render(line):
     parts = dict(p.split("=", 1) for p in line.split()[1:])
     p = parts["p"].split(",")
     a = parts["a"].split(",")
+    e = parts["e"].split(",")
     c = parts["c"].split(",")
+    f = parts["f"].split(",")
     n = parts["n"].split(",")
     s = parts["s"].split(",")
+    t = parts["t"]
     m = parts["m"].split(",")
     up = [x.split(".") for x in parts["up"].split(";") if x]
     down = [x.split(".") for x in parts["down"].split(";") if x]
 
-    session = lambda v: "Loading" if int(v) == 0 else "SignedIn(0)"
+    # Fields the port leaves out, with their constant seed values: the
+    # backend session is A's, no SSR token, no user actions, A's account.
+    (session, inflight, next_req, fetcher, issued, cached, last) = p
     provider = (
-        f"Provider {{ session: {session(p[0])}, fetcher: {p[1]}, issued: {p[2]}, "
-        f"cached: {tok(p[3])}, last: {tok(p[4])}, initial: None, used: 0 }}"
+        f"Provider {{ session: {SESSION[int(session)]}, backend: Some(0), inflight: {opt(inflight)}, "
+        f"next_req: {next_req}, fetcher: {fetcher}, issued: {issued}, cached: {tok(cached)}, "
+        f"last: {tok(last)}, initial: None, used: 0, accounts: 1 }}"
     )
-    (rendered, hl, ha, hf, rs, ia, il, mo, ac, ca, pe, aa) = a
-    committed = (
-        "None"
-        if not int(rendered)
-        else (
-            f"Some(Rendered {{ hook: Hook {{ loading: {b(hl)}, authenticated: {b(ha)}, fetcher: {hf} }}, "
-            f"session: {session(rs)}, is_authenticated: {b(ia)}, is_loading: {b(il)}, "
-            f"mounted: {mo}, active: {ac} }})"
-        )
-    )
+    (is_rendered, hl, ha, hf, rs, ia, il, mo, ac, ca, pe, aa) = a
+    committed = "None" if not int(is_rendered) else f"Some({rendered(hl, ha, hf, rs, ia, il, mo, ac)})"
+    (has_effects, has_prev, *prev) = e
+    if not int(has_effects):
+        effects = "None"
+    elif not int(has_prev):
+        effects = "Some(Effects { prev: None })"
+    else:
+        effects = f"Some(Effects {{ prev: Some({rendered(*prev)}) }})"
     app = (
-        f"App {{ committed: {committed}, convex_auth: {OPT_BOOL[int(ca)]}, pending: {PEND[int(pe)]}, "
-        f"signed_out: 0, authenticated_as: {'Some(0)' if int(aa) else 'None'} }}"
+        f"App {{ committed: {committed}, effects: {effects}, convex_auth: {OPT_BOOL[int(ca)]}, "
+        f"pending: {PEND[int(pe)]}, signed_out: 0, authenticated_as: {'Some(0)' if int(aa) else 'None'} }}"
     )
     (wsk, wsc, wsp, next_conn, cauth, iv, paused, cq, cqid, cqsubs, nextq, qsv, pend, pendq, rem,
-     remq, remo, remfrom, view, cas, casflag, castok, attempts, cblive,
-     f, fcur, fforced, fcont, fans, ftok, _) = c
+     remq, remo, remfrom, view, cas, casflag, castok, cblive) = c
     queries = f"[LocalQuery {{ f: 0, id: {cqid}, subscribers: {cqsubs} }}]" if int(cq) else "[]"
     pending = "[]" if int(pend) == 0 else mods((int(pendq) << 2) | int(pend))
     remote = f"[({remq}, {OUT[int(remo)]})]" if int(rem) else "[]"
-    remote_from = "None" if int(remfrom) == 0 else f"Some({int(remfrom) - 1})"
     viewl = f"[(0, {OUT[int(view)]})]" if int(view) else "[]"
+    (fsome, fcur, fforced, fcont, fvia, freq, fcookie, fans, ftok) = f
     fetches = (
         f"[Fetch {{ request: Meta(_), current: {b(fcur)}, forced: {b(fforced)}, cont: {CONT[int(fcont)]}, "
+        f"via: {via(fvia, freq, fcookie)}, "
         f"answer: {('Some(Token(' + tok(ftok) + '))') if int(fans) else 'None'} }}]"
-        if int(f)
+        if int(fsome)
         else "[]"
     )
     client = (
-        f"Client {{ ws: {ws(wsk, wsc, wsp)}, next_conn: {next_conn}, closing: None, reauth_waiting: 0, "
+        f"Client {{ ws: {ws(wsk, wsc, wsp)}, next_conn: {next_conn}, closing: [], "
         f"auth: {tok(cauth)}, identity_version: {iv}, paused: {b(paused)}, queries: {queries}, "
         f"next_query: {nextq}, query_set_version: {qsv}, pending: {pending}, remote: {remote}, "
-        f"remote_from: {remote_from}, view: {viewl}, auth_state: {auth_state(cas, casflag, castok)}, "
-        f"attempts: {attempts}, callbacks_live: {b(cblive)}, fetches: {fetches}, requests: [], "
+        f"remote_from: {opt(remfrom)}, view: {viewl}, auth_state: {auth_state(cas, casflag, castok)}, "
+        f"attempts: 0, callbacks_live: {b(cblive)}, fetches: {fetches}, requests: [], "
         f"next_request: 0, token_requests: Meta(_) }}"
     )
     (nconn, nid, nopened) = n
-    (sident, sver, sqsv, ssent, ssub, ssubq, ssublast, sclosed) = s
+    (sident, sver, sqsv, ssent, ssub, ssubq, ssublast, sclosed, ssession) = s
     if int(nconn):
         subs = f"[({ssubq}, 0, Some({OUT[int(ssublast)]}))]" if int(ssub) else "[]"
         net = (
             f"[Conn {{ id: {nid}, opened: {b(nopened)}, up: [{', '.join(up_frame(*x) for x in up)}], "
             f"down: [{', '.join(down_frame(*x) for x in down)}], server: ServerConn {{ identity: {tok(sident)}, "
             f"version: {sver}, query_set_version: {sqsv}, sent_transition: {b(ssent)}, subs: {subs}, "
-            f"closed: {b(sclosed)} }} }}]"
+            f"closed: {b(sclosed)}, session: {b(ssession)}, update_pending: false }} }}]"
         )
     else:
         net = "[]"
     return (
-        f"State {{ provider: {provider}, client: {client}, app: {app}, server: Server {{ rows: 0 }}, "
-        f"net: {net}, budgets: Budgets {{ socket_drops: 0, refreshes: 0, expiries: 0, reject_tokens: 0, "
-        f"transient_null: 0 }}, expired_upto: None, expiring_upto: None, violations: {m[0]}, "
+        f"State {{ provider: {provider}, client: {client}, app: {app}, "
+        f"server: Server {{ rows: 0, committed: [] }}, "
+        f"net: {net}, budgets: Budgets {{ socket_drops: 0, refreshes: 255, expiries: 0, reject_tokens: 0, "
+        f"transient_null: 0 }}, expired_upto: None, expiring_upto: {opt(t)}, violations: {m[0]}, "
         f"triggered: {m[1]}, anomaly: None }}"
     )
 

@@ -12,7 +12,10 @@
 # Usage: bench/peers/run.sh [violating|fixed|violating-full|all]   (default all)
 #
 # Fields: states_stored, transitions, depth (pan's "depth reached": the
-# deepest DFS stack), errors, trail_steps (steps of the counterexample pan
+# deepest DFS stack), errors, violated (when errors > 0: the assertion pan
+# reports first, query-runs-authenticated for the property's `CHECK`,
+# else the failing expression, one of the port's guards against paths it
+# does not model), trail_steps (steps of the counterexample pan
 # wrote, 0 if none), shortest_steps (violating only: length of the
 # counterexample pan's breadth-first search finds), pan_seconds (wall clock
 # of the pan run alone), pan_reported_seconds (pan's own "elapsed time"),
@@ -93,6 +96,10 @@ run() {
     if [[ -f "$dir/seed.pml.trail" ]]; then
         trail="$(grep -c '^[0-9][0-9]*:' "$dir/seed.pml.trail" || true)"
     fi
+    # The assertion that failed: the property's, or a guard of the port.
+    local violated
+    violated="$(sed -n 's/^pan:[0-9]*: assertion violated *\(.*\) (at depth.*/\1/p' "$out" | head -n1 |
+        sed 's/^ *!((viol&1)) *$/query-runs-authenticated/; s/ /_/g')"
     if [[ "$variant" == violating ]]; then
         # Breadth-first search for the shortest counterexample. pan's BFS
         # refuses hidden variables: SCRATCH_VISIBLE puts the (zeroed) scratch
@@ -106,8 +113,12 @@ run() {
             shortest=0
         fi
     fi
-    printf 'variant=%s states_stored=%s transitions=%s depth=%s errors=%s trail_steps=%s' \
-        "$variant" "$stored" "$transitions" "$depth" "$errors" "$trail"
+    printf 'variant=%s states_stored=%s transitions=%s depth=%s errors=%s' \
+        "$variant" "$stored" "$transitions" "$depth" "$errors"
+    if [[ "$errors" != 0 ]]; then
+        printf ' violated=%s' "${violated:-unknown}"
+    fi
+    printf ' trail_steps=%s' "$trail"
     if [[ -n "$shortest" ]]; then
         printf ' shortest_steps=%s' "$shortest"
     fi

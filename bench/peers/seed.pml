@@ -4,8 +4,10 @@
  *
  * Scenario: Better Auth provider, session `loading` at the first render, no
  * SSR token, one component OrganizationsList calling
- * `queries:listOrganizations` (auth = "required"); no fault budgets, no user
- * actions, expectAuth = false, initialAuthTokenReuse = false, no users.store.
+ * `queries:listOrganizations` (auth = "required"); no fault budgets (the
+ * refetch timer is unbounded: `refreshes` = Budgets::UNBOUNDED), no user
+ * actions, expectAuth = false, initialAuthTokenReuse = false, no
+ * users.store, JWT tokens (the refetch timer is armed), convex@1.48.0.
  *
  *   default      gate = "none"        (the seed: query-runs-authenticated is violated)
  *   -DFIXED      gate = "convex-auth" (subscribes only once
@@ -21,26 +23,34 @@
  *                every step) instead of hidden: needed by pan -DBFS
  *
  * Abstraction: the same as the Rust model (src/model/), restricted to what
- * the seed configuration can reach. The global state below mirrors
- * `State` field by field (src/model/mod.rs). Fields that are constant in the
- * seed (fault budgets, expiry clocks, sign-out bookkeeping, the users table,
- * mutation requests, closing sockets, reauth waiters, anomaly, the SSR token)
- * are left out. Lists that never hold more than one entry in the seed become
- * one slot each: one function, so at most one local query, one server
- * subscription, one remote result and one view entry; at most one token
- * request in flight; one connection (conn 0: nothing ever closes or drops
- * it). The two network queues of that connection are Promela channels (FIFO,
- * capacity 4, never reached). Every branch of the Rust code the seed cannot
- * take is guarded by an assert (`assert(UNREACHABLE)` or an assert on the
- * condition), so a run that reaches one fails instead of silently diverging.
+ * the seed configuration can reach. The global state below mirrors `State`
+ * field by field (src/model/mod.rs). Fields that are constant in the seed
+ * are left out: the fault budgets, `expired_upto`, the provider's `backend`
+ * (always Some(A)), `initial`, `used` and `accounts`, the app's `signed_out`
+ * stamps, the `users` table and mutation records, the client's `closing`
+ * list, confirmation attempts, mutation requests, the server's
+ * `update_pending`, and `anomaly`. Lists that never hold more than one
+ * entry in the seed become one slot each: one function, so at most one
+ * local query, one parked query modification, one server subscription, one
+ * remote result and one view entry; at most one token fetch in flight; one
+ * connection (conn 0: nothing ever closes or drops it). The two network
+ * queues of that connection are Promela channels (FIFO, capacity 4, never
+ * reached). Every branch of the Rust code the seed cannot take is guarded by
+ * an assert (`assert(UNREACHABLE)` or an assert on the condition), so a run
+ * that reaches one fails instead of silently diverging.
  *
  * Each Rust `Action` enabled in the seed is ONE `d_step` of the single
  * process `authrace` below, so one pan transition = one stateright step and
  * pan stores exactly the global states stateright does (no intermediate
- * states).  The per-step property marks of the Rust model
- * (`State::violations`, `State::triggered`, cleared at the start of every
- * step, see `AuthModel::step`) are kept as `viol` / `trig`, since they are
- * part of the Rust state's identity and split states.
+ * states). Every step ends as `AuthModel::next_state` ends (mod.rs): the
+ * per-step property marks (`State::violations`, `State::triggered`) are
+ * cleared at its start, and after it come `canon::normalize_dead` (values
+ * nothing reads again are reset) and `canon::normalize_time` (token and
+ * backend-request numbers replaced by their ranks, each connection's
+ * version clocks shifted down), which keep the unbounded token refreshes
+ * finite. The port does not apply the rest of `canon::canonicalize`
+ * (connection, query and fetcher renaming): compare.sh compares with the
+ * Rust model run with symmetry reduction off.
  */
 
 /* ---------------------------------------------------------------- values */
@@ -60,8 +70,9 @@
 #define P_FIRST_CLEANUP 4
 
 /* provider::Session (user A only: no switch_user) */
-#define S_LOADING   0
-#define S_SIGNED_IN 1   /* SignedIn(A) */
+#define S_LOADING    0
+#define S_SIGNED_IN  1   /* SignedIn(A) */
+#define S_SIGNED_OUT 2   /* only as normalize_dead writes it into the previous commit */
 
 /* Tokens: 0 = none/null, n+1 = tok(A#n) (user A: the only user of the seed) */
 #define NO_TOKEN 0
@@ -92,6 +103,11 @@
 #define K_REFETCH            2
 #define K_REAUTH             3
 
+/* client::Via */
+#define VIA_MEMORY   0
+#define VIA_NETWORK  1   /* Network { req, cookie } */
+#define VIA_DEFERRED 2
+
 /* msg::Outcome (of the one function, auth = "required") ; 0 = no entry */
 #define OUT_NONE   0
 #define OUT_VAL_A  1   /* Value { for_user: Some(A), null: false } */
@@ -111,23 +127,34 @@
 #define SF_TRANSITION 1
 
 /* property bits, as PropertyId::bit() */
-#define QRA 1   /* query-runs-authenticated (PropertyId 0) */
-#define SA  8   /* stable-auth (PropertyId 3) */
+#define QRA 1    /* query-runs-authenticated (PropertyId 0) */
+#define SA  16   /* stable-auth (PropertyId 4) */
+
+/* canon.rs CLIENT_FLOOR */
+#define CLIENT_FLOOR 2
 
 /* ---------------------------------------------------------------- state */
 
-/* Provider (provider.rs `Provider`; `initial` is None: no SSR token; `used`
- * stays 0: no user actions) */
+/* Provider (provider.rs `Provider`; `backend` is Some(A) throughout,
+ * `initial` None: no SSR token; `used` 0: no user actions; `accounts` {A}) */
 byte p_session = S_LOADING;
+byte p_inflight = 0;       /* the backend request in flight: 0 = None, r+1 */
+byte p_next_req = 0;       /* next backend request name */
 byte p_fetcher = 0;        /* generation of fetchAccessToken */
 byte p_issued = 0;         /* next token issue number */
 byte p_cached = NO_TOKEN;
 byte p_last = NO_TOKEN;
 
-/* App (app.rs `App`; committed = Option<Rendered>) */
+/* App (app.rs `App`) */
+/* committed: Option<Rendered> */
 bit  a_rendered = 0;       /* committed.is_some() */
 bit  r_hook_loading; bit r_hook_auth; byte r_hook_fetcher;
 byte r_session; bit r_is_auth; bit r_is_loading; bit r_mounted; bit r_active;
+/* effects: Option<Effects { prev: Option<Rendered> }> */
+bit  a_effects = 0;        /* effects.is_some() */
+bit  e_prev = 0;           /* prev.is_some() */
+bit  e_hook_loading; bit e_hook_auth; byte e_hook_fetcher;
+byte e_session; bit e_is_auth; bit e_is_loading; bit e_mounted; bit e_active;
 byte a_convex_auth = O_NONE;
 byte a_pending = P_NONE;
 bit  a_auth_as = 0;        /* authenticated_as == Some(A) */
@@ -153,10 +180,12 @@ byte c_view = OUT_NONE;    /* view: (listOrganizations, Outcome) or none */
 byte c_as = AS_NO_AUTH;    /* auth_state */
 bit  c_as_flag = 0;        /* has_retried / had_auth / timer */
 byte c_as_tok = NO_TOKEN;  /* token of WaitingForServerConfirmationOfFreshToken */
-byte c_attempts = 0;
 bit  c_cb_live = 0;        /* callbacks_live */
-bit  c_f = 0;              /* fetches: one slot */
-bit  c_f_current; bit c_f_forced; byte c_f_cont; bit c_f_answered; byte c_f_tok;
+/* fetches: one slot (Fetch; `request` is Meta bookkeeping, not state) */
+bit  c_f = 0;
+bit  c_f_current; bit c_f_forced; byte c_f_cont;
+byte c_f_via; byte c_f_req; byte c_f_cookie;   /* Via; cookie: 0 = None, u+1 */
+bit  c_f_answered; byte c_f_tok;               /* answer: Some(Token(tok)) */
 
 /* Network + server (server.rs `Conn`, `ServerConn`): the seed opens one
  * connection (id 0) and never closes or drops it. */
@@ -172,6 +201,11 @@ bit  s_sent_tr = 0;
 bit  s_sub = 0;            /* subs: one (QueryId, FnIdx, Option<Outcome>) */
 byte s_sub_q; byte s_sub_last;
 bit  s_closed = 0;
+bit  s_session = 0;        /* a Connect arrived */
+
+/* State::expiring_upto: 0 = None, seq+1 (normalize_dead resets it: Better
+ * Auth never caches until expiry) */
+byte t_expiring = 0;
 
 /* State::violations / State::triggered: marks of the step that reached the state */
 byte viol = 0;
@@ -187,18 +221,23 @@ byte trig = 0;
 #define HIDDEN hidden
 #endif
 HIDDEN byte x_t, x_b, x_nw, x_md, x_k, x_st, x_en, x_q, x_o, x_fst;
-HIDDEN byte h_conv, h_prev_rendered, h_prev_auth, h_deps, h_was_mounted, h_was_active;
-HIDDEN byte h_prev_hook_auth, h_new_is_auth, h_sent;
+HIDDEN byte x_n, x_i, x_r, x_mi, x_mq, x_on, x_1, x_2, x_3, x_4, x_5;
+HIDDEN int  x_mask;
+HIDDEN byte h_conv, h_is_auth, h_is_loading, h_active, h_eff, h_deps, h_had_auth;
+HIDDEN byte h_was_mounted, h_was_active, h_sent;
 #define CLEAR_SCRATCH x_t = 0; x_b = 0; x_nw = 0; x_md = 0; x_k = 0; x_st = 0; x_en = 0; \
-    x_q = 0; x_o = 0; x_fst = 0; h_conv = 0; h_prev_rendered = 0; h_prev_auth = 0; \
-    h_deps = 0; h_was_mounted = 0; h_was_active = 0; h_prev_hook_auth = 0; \
-    h_new_is_auth = 0; h_sent = 0
+    x_q = 0; x_o = 0; x_fst = 0; x_n = 0; x_i = 0; x_r = 0; x_mi = 0; x_mq = 0; x_on = 0; \
+    x_1 = 0; x_2 = 0; x_3 = 0; x_4 = 0; x_5 = 0; x_mask = 0; \
+    h_conv = 0; h_is_auth = 0; h_is_loading = 0; h_active = 0; h_eff = 0; h_deps = 0; \
+    h_had_auth = 0; h_was_mounted = 0; h_was_active = 0; h_sent = 0
 
 /* ---------------------------------------------------------- render (pure) */
 
-/* Provider::hook (better-auth, no SSR token: c0 = false) */
+/* Provider::hook (better-auth: hook_sees_initial_token, no SSR token: c0 = false) */
 #define HOOK_LOADING (p_session == S_LOADING)
 #define HOOK_AUTH    (p_session == S_SIGNED_IN)
+/* Provider::effective_user() == Some(A): signed in, backend session of A */
+#define EFFECTIVE_A  (p_session == S_SIGNED_IN)
 /* Pending::apply(convex_auth) */
 #define CONV0 (a_pending == P_NONE -> a_convex_auth : \
               (a_pending == P_SET_NONE -> O_NONE : \
@@ -227,7 +266,7 @@ HIDDEN byte h_prev_hook_auth, h_new_is_auth, h_sent;
 /* ------------------------------------------------------------ client parts */
 
 /* WebSocketManager.sendMessage (State::send): sent only when ready and not
- * paused, else dropped. */
+ * paused, else dropped. (No sign-out in the seed: every stamp is 0.) */
 inline send(kk, tt, bb, nn, mm) {
     if
     :: c_ws == WS_READY && c_ws_paused == RP_NO ->
@@ -267,6 +306,7 @@ inline pause_socket() {
 inline on_open() {
     send(CF_CONNECT, 0, 0, 0, 0);
     c_rem = 0; c_rem_q = 0; c_rem_o = 0; c_rem_from = 0;
+    /* LocalSyncState.restart() */
     c_paused = 0;
     c_pend = MOD_NONE; c_pend_q = 0;
     c_iv = (c_auth != NO_TOKEN -> 1 : 0);
@@ -329,20 +369,34 @@ inline client_subscribe() {
     fi
 }
 
-/* setAuthState (State::set_auth_state) */
+/* setAuthState (State::set_auth_state); `attempts` stays 0 in the seed
+ * (only tryToReauthenticate counts), so resetting it is not written */
 inline set_auth_state(s, fl, tk) {
-    if
-    :: s == AS_WAIT_SCHEDULED || s == AS_NOT_REFETCHING || s == AS_NO_AUTH -> c_attempts = 0
-    :: else -> skip
-    fi;
     c_as = s; c_as_flag = fl; c_as_tok = tk
 }
 
-/* fetchTokenAndGuardAgainstRace up to its await (State::start_fetch) */
+/* fetchTokenAndGuardAgainstRace up to its await (State::start_fetch), with
+ * State::fetch_via and State::token_source for Better Auth: no SSR token, so
+ * both a non-forced and a forced call (forced_refresh = new) go to the
+ * network with the session cookie of A (the backend session exists while
+ * the session loads too). Requests are shared across sessions
+ * (Sharing::AcrossSessions): a non-forced call joins the request in flight,
+ * if a fetch still holds it; a forced one starts a new request. */
 inline start_fetch(forced, cont) {
-    /* every fetch in flight becomes stale; in the seed none is in flight */
-    assert(!c_f);
+    /* every fetch in flight becomes stale; an answered one is dropped (its
+     * continuation does nothing once stale); the seed never has an
+     * unanswered one here */
+    if
+    :: c_f -> assert(c_f_answered && c_f_cont != K_SET_CONFIG_REFETCH);
+        c_f = 0; c_f_current = 0; c_f_forced = 0; c_f_cont = 0; c_f_via = 0;
+        c_f_req = 0; c_f_cookie = 0; c_f_answered = 0; c_f_tok = 0
+    :: else -> skip
+    fi;
+    assert(p_session != S_SIGNED_OUT);
+    /* no fetch is left to join: a new backend request */
+    x_r = p_next_req; p_next_req++; p_inflight = x_r + 1;
     c_f = 1; c_f_current = 1; c_f_forced = forced; c_f_cont = cont;
+    c_f_via = VIA_NETWORK; c_f_req = x_r; c_f_cookie = 1;
     c_f_answered = 0; c_f_tok = NO_TOKEN
 }
 
@@ -353,6 +407,14 @@ inline client_set_auth() {
     pause_socket();
     c_cb_live = 1;
     start_fetch(0, K_SET_CONFIG)
+}
+
+/* refetchToken up to its await (State::refetch_token) */
+inline refetch_token(cont) {
+    if
+    :: c_as != AS_NO_AUTH -> start_fetch(1, cont)
+    :: else -> skip
+    fi
 }
 
 /* the authenticate callback: LocalSyncState.setAuth + send (State::authenticate) */
@@ -378,19 +440,18 @@ inline on_auth_change_true() {
 /* AuthenticationManager.onTransition (State::auth_on_transition) */
 inline auth_on_transition(s0, e0) {
     if
-    :: e0 < c_iv -> skip         /* stale */
+    :: e0 < c_iv -> skip                /* stale */
     :: e0 >= c_iv && e0 <= s0 -> skip   /* not a response to Authenticate */
     :: e0 >= c_iv && e0 > s0 ->
         if
         :: c_as == AS_WAIT_CACHED ->
-            /* initialAuthTokenReuse = false: refetchToken (State::refetch_token) */
-            assert(c_as != AS_NO_AUTH);
-            start_fetch(1, K_REFETCH);
+            /* initialAuthTokenReuse = false: refetchToken */
+            refetch_token(K_REFETCH);
             on_auth_change_true()
         :: c_as == AS_WAIT_FRESH ->
-            /* scheduleTokenRefetch (State::schedule_token_refetch) */
+            /* scheduleTokenRefetch (State::schedule_token_refetch): JWTs, so
+             * the timer is armed; then onAuthChange(true) runs every time */
             set_auth_state(AS_WAIT_SCHEDULED, 1, NO_TOKEN);
-            c_attempts = 0;
             on_auth_change_true()
         :: else -> skip
         fi
@@ -422,43 +483,68 @@ inline send_transition(s0, e0, qq, oo) {
 
 /* ------------------------------------------------------------------- React */
 
-/* State::commit: React renders with the current inputs and commits; the
- * passive effects run (all cleanups, then all setups). */
-inline commit() {
+/* State::commit_render: React renders with the current inputs and commits;
+ * the commit's passive effects wait for their own task (a_effects), with
+ * the commit before it as `prev`. */
+inline commit_render() {
     h_conv = CONV;
-    h_prev_rendered = a_rendered;
-    h_prev_auth = r_is_auth;
-    h_prev_hook_auth = r_hook_auth;
-    h_was_mounted = r_mounted;
-    h_was_active = r_active;
-    h_deps = (!a_rendered || r_hook_loading != HOOK_LOADING || r_hook_auth != HOOK_AUTH
-              || r_hook_fetcher != p_fetcher);
-    h_new_is_auth = IS_AUTH;
+    h_is_auth = (HOOK_AUTH && h_conv == O_TRUE);
+    h_is_loading = (h_conv == O_NONE);
+#ifdef FIXED
+    h_active = h_is_auth;
+#else
+    h_active = 1;
+#endif
+    /* stable-auth: true -> false while signed in as the same user */
+    if
+    :: a_rendered && r_is_auth && !h_is_auth && a_auth_as && EFFECTIVE_A -> viol = viol | SA
+    :: else -> skip
+    fi;
+    /* State::has_passive_effects(prev, new) */
+    h_eff = (!a_rendered || r_hook_loading != HOOK_LOADING || r_hook_auth != HOOK_AUTH ||
+             r_hook_fetcher != p_fetcher || r_mounted != MOUNTED || r_active != h_active);
+    if
+    :: h_eff ->
+        assert(!a_effects);   /* flushed before every render */
+        a_effects = 1; e_prev = a_rendered;
+        e_hook_loading = r_hook_loading; e_hook_auth = r_hook_auth; e_hook_fetcher = r_hook_fetcher;
+        e_session = r_session; e_is_auth = r_is_auth; e_is_loading = r_is_loading;
+        e_mounted = r_mounted; e_active = r_active
+    :: else -> skip
+    fi;
     /* committed = new render */
-    r_is_auth = IS_AUTH;
-    r_is_loading = IS_LOADING;
-    r_active = ACTIVE;
-    r_mounted = MOUNTED;
-    r_hook_loading = HOOK_LOADING; r_hook_auth = HOOK_AUTH; r_hook_fetcher = p_fetcher;
-    r_session = p_session;
     a_convex_auth = h_conv;
     a_pending = P_NONE;
     a_rendered = 1;
-    /* stable-auth: true -> false while signed in as the same user */
+    r_hook_loading = HOOK_LOADING; r_hook_auth = HOOK_AUTH; r_hook_fetcher = p_fetcher;
+    r_session = p_session;
+    r_is_auth = h_is_auth; r_is_loading = h_is_loading;
+    r_mounted = MOUNTED; r_active = h_active;
     if
-    :: h_prev_rendered && h_prev_auth && !h_new_is_auth && a_auth_as && p_session == S_SIGNED_IN ->
-        viol = viol | SA
+    :: h_is_auth -> trig = trig | SA; a_auth_as = EFFECTIVE_A
     :: else -> skip
-    fi;
-    if
-    :: h_new_is_auth -> trig = trig | SA; a_auth_as = (p_session == S_SIGNED_IN)
-    :: else -> skip
-    fi;
-    /* no sign-out in the seed: signed_out stays empty */
-    /* cleanup phase: First/LastEffect cleanups run only when a hook that was
-     * authenticated changes; never in the seed (the hook changes once, from
-     * loading). No component ever unmounts. */
-    assert(!(h_deps && h_prev_rendered && h_prev_hook_auth));
+    fi
+    /* no-stale-identity bookkeeping: nobody signs out in the seed, so
+     * `signed_out` stays empty */
+}
+
+/* State::flush_effects: the passive effects of the last commit, comparing it
+ * with `prev`: every cleanup, then every setup (React 19's order). */
+inline flush_effects() {
+    assert(a_effects && a_rendered);
+    h_deps = (!e_prev || e_hook_loading != r_hook_loading || e_hook_auth != r_hook_auth ||
+              e_hook_fetcher != r_hook_fetcher);
+    h_had_auth = (e_prev && e_hook_auth);
+    h_was_mounted = (e_prev && e_mounted);
+    h_was_active = (e_prev && e_active);
+    a_effects = 0; e_prev = 0;
+    e_hook_loading = 0; e_hook_auth = 0; e_hook_fetcher = 0; e_session = 0;
+    e_is_auth = 0; e_is_loading = 0; e_mounted = 0; e_active = 0;
+    /* cleanup phase: ConvexAuthStateFirstEffect's and LastEffect's cleanups
+     * run only when a hook that was authenticated changes: never in the
+     * seed (the hook changes once, from loading). No component unmounts. */
+    assert(!(h_deps && h_had_auth));
+    assert(r_mounted || !h_was_mounted);
     /* setup phase: ConvexAuthStateFirstEffect's setAuth */
     if
     :: h_deps && r_hook_auth -> client_set_auth()
@@ -466,7 +552,7 @@ inline commit() {
     fi;
     /* the component (useQuery) */
     if
-    :: !h_was_mounted || !h_prev_rendered ->
+    :: !h_was_mounted ->
         if
         :: r_active -> client_subscribe()
         :: else -> skip
@@ -480,6 +566,178 @@ inline commit() {
     fi
 }
 
+/* ------------------------------------------------------------ normalization */
+
+/* canon::normalize_dead, the rules that apply in the seed */
+inline normalize_dead() {
+    /* normalize_fetch: once answered, `forced` and `via` are read by nothing */
+    if
+    :: c_f && c_f_via != VIA_MEMORY && c_f_answered ->
+        assert(c_f_current);   /* a stale fetch is never answered in the seed */
+        c_f_forced = 0; c_f_via = VIA_DEFERRED; c_f_req = 0; c_f_cookie = 0
+    :: else -> assert(!c_f || c_f_current)
+    fi;
+    /* normalize_stamps: every stamp is 0 (nobody signs out); the server
+     * never closes the connection; the query set never loses a query, so
+     * the RemoteQuerySet keeps all its entries; no mutations */
+    assert(!s_closed);
+    assert(!c_rem || (c_q && c_q_id == c_rem_q));
+    /* `expiring_upto` is read only by a provider that caches until expiry */
+    t_expiring = 0;
+    /* the token of WaitingForServerConfirmationOfFreshToken is read by
+     * nothing; `had_auth` is not read with refetchable (JWT) tokens */
+    if
+    :: c_as == AS_WAIT_FRESH -> c_as_tok = 1; c_as_flag = 0   /* Token { user: 0, seq: 0 } */
+    :: else -> skip
+    fi;
+    /* the previous commit: flush_effects reads its hook, mount and gate bits,
+     * isAuthenticated and the user only */
+    if
+    :: a_effects && e_prev ->
+        e_is_loading = 0;
+        e_session = (e_session == S_SIGNED_IN -> S_SIGNED_IN : S_SIGNED_OUT)
+    :: else -> skip
+    fi
+    /* the provider is never signed out for good in the seed */
+}
+
+/* x_r = the number of names in x_mask below v (canon.rs Names::rank) */
+inline rank(v) {
+    x_r = 0; x_i = 0;
+    do
+    :: x_i < v -> if :: (x_mask >> x_i) & 1 -> x_r++ :: else -> skip fi; x_i++
+    :: else -> break
+    od
+}
+/* Names::is_dense: the names are 0..n */
+#define DENSE ((x_mask & (x_mask + 1)) == 0)
+/* a token name (seq+1, 0 = none) into x_mask, and renamed to its rank */
+#define ADD_TOK(t) if :: t != NO_TOKEN -> assert(t <= 30); x_mask = x_mask | (1 << (t - 1)) :: else -> skip fi
+inline rename_tok(t) {
+    if
+    :: t != NO_TOKEN -> rank(t - 1); t = x_r + 1
+    :: else -> skip
+    fi
+}
+
+/* canon::normalize_versions: shifts the connection's two version clocks
+ * (identity, query set) down to their minimum, the client's versions with
+ * them (never below CLIENT_FLOOR), or caps the client's at CLIENT_FLOOR */
+inline normalize_versions() {
+    x_on = 0;
+    if
+    :: n_conn ->
+        x_mi = s_version; x_mq = s_qsv;
+        x_n = len(up);
+        do
+        :: x_n > 0 -> up?x_1, x_2, x_3, x_4, x_5;
+            if
+            :: x_1 == CF_AUTH -> x_mi = (x_3 < x_mi -> x_3 : x_mi)
+            :: x_1 == CF_MQS -> x_mq = (x_3 < x_mq -> x_3 : x_mq); x_mq = (x_4 < x_mq -> x_4 : x_mq)
+            :: else -> skip
+            fi;
+            up!x_1, x_2, x_3, x_4, x_5; x_n--
+        :: else -> break
+        od;
+        x_n = len(down);
+        do
+        :: x_n > 0 -> down?x_1, x_2, x_3, x_4, x_5, x_fst;
+            x_mi = (x_2 < x_mi -> x_2 : x_mi); x_mi = (x_3 < x_mi -> x_3 : x_mi);
+            down!x_1, x_2, x_3, x_4, x_5, x_fst; x_n--
+        :: else -> break
+        od;
+        if
+        :: (c_ws == WS_CONNECTING || c_ws == WS_READY) && c_ws_conn == n_id &&
+           !(len(up) == 0 && len(down) == 0 && !s_sent_tr && s_version == 0 && s_qsv == 0) ->
+            x_on = 1;
+            x_t = (c_iv > CLIENT_FLOOR -> c_iv - CLIENT_FLOOR : 0);
+            x_mi = (x_t < x_mi -> x_t : x_mi);
+            x_t = (c_qsv > CLIENT_FLOOR -> c_qsv - CLIENT_FLOOR : 0);
+            x_mq = (x_t < x_mq -> x_t : x_mq);
+            c_iv = c_iv - x_mi; c_qsv = c_qsv - x_mq
+        :: else -> skip
+        fi;
+        if
+        :: x_mi != 0 || x_mq != 0 ->
+            s_version = s_version - x_mi; s_qsv = s_qsv - x_mq;
+            x_n = len(up);
+            do
+            :: x_n > 0 -> up?x_1, x_2, x_3, x_4, x_5;
+                if
+                :: x_1 == CF_AUTH -> x_3 = x_3 - x_mi
+                :: x_1 == CF_MQS -> x_3 = x_3 - x_mq; x_4 = x_4 - x_mq
+                :: else -> skip
+                fi;
+                up!x_1, x_2, x_3, x_4, x_5; x_n--
+            :: else -> break
+            od;
+            x_n = len(down);
+            do
+            :: x_n > 0 -> down?x_1, x_2, x_3, x_4, x_5, x_fst;
+                down!x_1, x_2 - x_mi, x_3 - x_mi, x_4, x_5, x_fst; x_n--
+            :: else -> break
+            od
+        :: else -> skip
+        fi
+    :: else -> skip
+    fi;
+    if
+    :: !x_on ->
+        c_iv = (c_iv > CLIENT_FLOOR -> CLIENT_FLOOR : c_iv);
+        c_qsv = (c_qsv > CLIENT_FLOOR -> CLIENT_FLOOR : c_qsv)
+    :: else -> skip
+    fi
+}
+
+/* canon::normalize_time: version clocks shifted, then token issue numbers
+ * and backend request names replaced by their ranks (canon::visit lists
+ * where each kind of name occurs) */
+inline normalize_time() {
+    normalize_versions();
+    /* tokens: the issue counter, the provider's cached and last tokens,
+     * the client's token, a fetch's answer, the server's identity, the
+     * tokens of Authenticate frames in flight */
+    x_mask = 0;
+    assert(p_issued < 31 && t_expiring == 0);
+    x_mask = x_mask | (1 << p_issued);
+    ADD_TOK(p_cached); ADD_TOK(p_last); ADD_TOK(c_auth);
+    if :: c_f && c_f_answered -> ADD_TOK(c_f_tok) :: else -> skip fi;
+    if :: n_conn -> ADD_TOK(s_identity) :: else -> skip fi;
+    x_n = len(up);
+    do
+    :: x_n > 0 -> up?x_1, x_2, x_3, x_4, x_5;
+        if :: x_1 == CF_AUTH -> ADD_TOK(x_2) :: else -> skip fi;
+        up!x_1, x_2, x_3, x_4, x_5; x_n--
+    :: else -> break
+    od;
+    if
+    :: !DENSE ->
+        rank(p_issued); p_issued = x_r;
+        rename_tok(p_cached); rename_tok(p_last); rename_tok(c_auth);
+        if :: c_f && c_f_answered -> rename_tok(c_f_tok) :: else -> skip fi;
+        if :: n_conn -> rename_tok(s_identity) :: else -> skip fi;
+        x_n = len(up);
+        do
+        :: x_n > 0 -> up?x_1, x_2, x_3, x_4, x_5;
+            if :: x_1 == CF_AUTH -> rename_tok(x_2) :: else -> skip fi;
+            up!x_1, x_2, x_3, x_4, x_5; x_n--
+        :: else -> break
+        od
+    :: else -> skip
+    fi;
+    /* backend requests: the next name, the one in flight, a fetch's */
+    x_mask = (1 << p_next_req);
+    if :: p_inflight != 0 -> x_mask = x_mask | (1 << (p_inflight - 1)) :: else -> skip fi;
+    if :: c_f && c_f_via == VIA_NETWORK -> x_mask = x_mask | (1 << c_f_req) :: else -> skip fi;
+    if
+    :: !DENSE ->
+        rank(p_next_req); p_next_req = x_r;
+        if :: p_inflight != 0 -> rank(p_inflight - 1); p_inflight = x_r + 1 :: else -> skip fi;
+        if :: c_f && c_f_via == VIA_NETWORK -> rank(c_f_req); c_f_req = x_r :: else -> skip fi
+    :: else -> skip
+    fi
+}
+
 /* ---------------------------------------------------------------- steps */
 
 #ifdef DUMP
@@ -489,20 +747,24 @@ inline commit() {
  * in the Debug format of the Rust `State` and compares the two sets. */
 hidden byte d_i, d_1, d_2, d_3, d_4, d_5, d_6;
 inline dump() {
-    printf("S p=%d,%d,%d,%d,%d a=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d ",
-        p_session, p_fetcher, p_issued, p_cached, p_last,
+    printf("S p=%d,%d,%d,%d,%d,%d,%d a=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d ",
+        p_session, p_inflight, p_next_req, p_fetcher, p_issued, p_cached, p_last,
         a_rendered, r_hook_loading, r_hook_auth, r_hook_fetcher, r_session, r_is_auth,
         r_is_loading, r_mounted, r_active, a_convex_auth, a_pending, a_auth_as);
+    printf("e=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d ",
+        a_effects, e_prev, e_hook_loading, e_hook_auth, e_hook_fetcher, e_session,
+        e_is_auth, e_is_loading, e_mounted, e_active);
     printf("c=%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,",
         c_ws, c_ws_conn, c_ws_paused, c_next_conn, c_auth, c_iv, c_paused,
         c_q, c_q_id, c_q_subs, c_next_query, c_qsv, c_pend, c_pend_q, c_rem);
-    printf("%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d ",
-        c_rem_q, c_rem_o, c_rem_from, c_view,
-        c_as, c_as_flag, c_as_tok, c_attempts, c_cb_live,
-        c_f, c_f_current, c_f_forced, c_f_cont, c_f_answered, c_f_tok, 0);
-    printf("n=%d,%d,%d s=%d,%d,%d,%d,%d,%d,%d,%d m=%d,%d up=",
+    printf("%d,%d,%d,%d,%d,%d,%d,%d ",
+        c_rem_q, c_rem_o, c_rem_from, c_view, c_as, c_as_flag, c_as_tok, c_cb_live);
+    printf("f=%d,%d,%d,%d,%d,%d,%d,%d,%d ",
+        c_f, c_f_current, c_f_forced, c_f_cont, c_f_via, c_f_req, c_f_cookie, c_f_answered, c_f_tok);
+    printf("n=%d,%d,%d s=%d,%d,%d,%d,%d,%d,%d,%d,%d t=%d m=%d,%d up=",
         n_conn, n_id, n_opened,
-        s_identity, s_version, s_qsv, s_sent_tr, s_sub, s_sub_q, s_sub_last, s_closed, viol, trig);
+        s_identity, s_version, s_qsv, s_sent_tr, s_sub, s_sub_q, s_sub_last, s_closed, s_session,
+        t_expiring, viol, trig);
     d_i = len(up);
     do
     :: d_i > 0 -> up?d_1, d_2, d_3, d_4, d_5; printf("%d.%d.%d.%d.%d;", d_1, d_2, d_3, d_4, d_5);
@@ -537,43 +799,70 @@ inline dump() {
 
 /* AuthModel::step: the marks of the previous step are cleared first */
 #define BEGIN viol = 0; trig = 0
+/* AuthModel::step, then AuthModel::next_state: no token is ever answered
+ * from memory in the seed, so `run_microtasks` has nothing to run, and
+ * `observe` nothing to trigger (nobody signs out); then the normalizations */
+#define END assert(!(c_f && c_f_via == VIA_MEMORY)); normalize_dead(); normalize_time(); \
+    CLEAR_SCRATCH; CHECK; DUMP_STATE
 
 active proctype authrace()
 {
 end:
     do
-    /* Action::Commit -- State::commit (app.rs), enabled by State::needs_commit */
-    :: d_step { NEEDS_COMMIT -> DUMP_INIT; BEGIN; commit(); CLEAR_SCRATCH; CHECK; DUMP_STATE }
+    /* Action::Commit -- State::commit (app.rs), enabled by State::needs_commit:
+     * the passive effects still pending run first, then render and commit */
+    :: d_step { NEEDS_COMMIT -> DUMP_INIT; BEGIN;
+        if :: a_effects -> flush_effects() :: else -> skip fi;
+        commit_render();
+        END }
+
+    /* Action::Effects -- State::flush_effects (app.rs): the passive-effects task */
+    :: d_step { a_effects -> BEGIN; flush_effects(); END }
 
     /* Action::ProviderResolves -- State::provider_resolves (provider.rs):
-     * session loads as A; Better Auth re-renders synchronously (render_now) */
+     * the session loads as A */
     :: d_step { a_rendered && p_session == S_LOADING ->
         BEGIN;
-        /* Provider::change_session: a new user drops the cached token and,
-         * for Better Auth, rebuilds fetchAccessToken */
+        /* State::session_changes / Provider::change_session: a new user
+         * drops the cached token and, for Better Auth, rebuilds
+         * fetchAccessToken; the effective user changes (none -> A), which
+         * ends the stretch stable-auth watches */
         p_session = S_SIGNED_IN; p_cached = NO_TOKEN; p_fetcher++;
-        a_auth_as = 0;   /* effective user changed */
-        do
-        :: NEEDS_COMMIT -> commit()
-        :: else -> break
-        od;
-        CLEAR_SCRATCH; CHECK; DUMP_STATE }
+        a_auth_as = 0;
+        /* State::backend_signs_in: the backend session is A's already */
+        /* State::render_now (sync_render: useSyncExternalStore): pending
+         * passive effects run, then React renders, commits and runs this
+         * commit's passive effects in the same task */
+        if :: a_effects -> flush_effects() :: else -> skip fi;
+        if
+        :: NEEDS_COMMIT ->
+            commit_render();
+            if :: a_effects -> flush_effects() :: else -> skip fi
+        :: else -> skip
+        fi;
+        END }
 
-    /* Action::ProviderAnswers -- State::provider_answers (provider.rs): the
-     * only token source reachable here is Source::Network(A) (no SSR token,
-     * forced_refresh = new): a new token is issued */
-    :: d_step { a_rendered && c_f && !c_f_answered ->
+    /* Action::ProviderAnswers { fetch: 0, transient_null: false } --
+     * State::provider_answers (provider.rs), enabled by
+     * State::provider_answer_actions: the backend answers the request with
+     * the cookie it was sent with (A's, whose session exists): a new token,
+     * Provider::issue. Sharing::AcrossSessions: the request's `finally`
+     * clears the shared ref. */
+    :: d_step { a_rendered && c_f && !c_f_answered && c_f_via == VIA_NETWORK ->
         BEGIN;
+        assert(c_f_cookie == 1);
         x_t = p_issued + 1; p_issued++; p_cached = x_t; p_last = x_t;
         c_f_answered = 1; c_f_tok = x_t;
-        CLEAR_SCRATCH; CHECK; DUMP_STATE }
+        p_inflight = 0;
+        END }
 
-    /* Action::ClientTokenResolves -- State::token_resolves (client.rs) */
-    :: d_step { c_f && c_f_answered ->
+    /* Action::ClientTokenResolves { fetch: 0 } -- State::token_resolves (client.rs) */
+    :: d_step { c_f && c_f_answered && c_f_via != VIA_MEMORY ->
         BEGIN;
         x_t = c_f_tok; x_k = c_f_cont;
         assert(c_f_current && x_t != NO_TOKEN);   /* no stale fetch, no null in the seed */
-        c_f = 0; c_f_current = 0; c_f_forced = 0; c_f_cont = 0; c_f_answered = 0; c_f_tok = 0;
+        c_f = 0; c_f_current = 0; c_f_forced = 0; c_f_cont = 0; c_f_via = 0; c_f_req = 0;
+        c_f_cookie = 0; c_f_answered = 0; c_f_tok = 0;
         if
         :: x_k == K_SET_CONFIG ->
             set_auth_state(AS_WAIT_CACHED, 0, NO_TOKEN);
@@ -583,11 +872,12 @@ end:
             /* State::refetch_continues: a new token */
             assert(c_as != AS_NO_AUTH && x_t != c_auth);
             set_auth_state(AS_WAIT_FRESH, c_auth != NO_TOKEN, x_t);
-            authenticate(x_t)
+            authenticate(x_t);
             /* try_restart_socket: the socket is never stopped in the seed */
+            assert(c_ws != WS_STOPPED)
         :: else -> assert(UNREACHABLE)
         fi;
-        CLEAR_SCRATCH; CHECK; DUMP_STATE }
+        END }
 
     /* Action::ClientSocketOpens -- State::socket_opens (client.rs) */
     :: d_step { c_ws == WS_CONNECTING && n_conn && n_id == c_ws_conn ->
@@ -597,10 +887,10 @@ end:
         :: c_ws_paused -> c_ws = WS_READY; c_ws_paused = RP_UNINIT
         :: else -> c_ws = WS_READY; c_ws_paused = RP_NO; on_open()
         fi;
-        CLEAR_SCRATCH; CHECK; DUMP_STATE }
+        END }
 
-    /* Action::ClientReceives -- State::client_receives (client.rs); only
-     * Transitions reach the client in the seed */
+    /* Action::ClientReceives { conn: 0 } -- State::client_receives (client.rs);
+     * only Transitions reach the client in the seed */
     :: d_step { n_conn && (c_ws == WS_CONNECTING || c_ws == WS_READY) && c_ws_conn == n_id && len(down) > 0 ->
         BEGIN;
         down?x_k, x_st, x_en, x_q, x_o, x_fst;
@@ -610,25 +900,42 @@ end:
         :: (x_fst && c_rem_from == 0) || (!x_fst && c_rem_from == n_id + 1) ->
             c_rem_from = n_id + 1;
             if
-            :: x_o != OUT_NONE -> c_rem = 1; c_rem_q = x_q; c_rem_o = x_o
+            :: x_o != OUT_NONE ->
+                assert(!c_rem || c_rem_q == x_q);
+                c_rem = 1; c_rem_q = x_q; c_rem_o = x_o
             :: else -> skip
             fi;
             refresh_view()
         :: else -> skip   /* RemoteQuerySet throws "Invalid start version" */
         fi;
-        CLEAR_SCRATCH; CHECK; DUMP_STATE }
+        END }
 
-    /* Action::ServerReceives { reject: false } -- State::server_receives (server.rs) */
+    /* Action::ClientRefetchTimer -- State::refetch_timer (client.rs): the
+     * scheduled refetch fires (`refreshes` is unbounded) */
+    :: d_step { c_as == AS_WAIT_SCHEDULED && c_as_flag ->
+        BEGIN;
+        c_as_flag = 0;   /* WaitingForScheduledRefetch { timer: false } */
+        /* the client's token is about to expire */
+        if
+        :: c_auth != NO_TOKEN -> t_expiring = (c_auth > t_expiring -> c_auth : t_expiring)
+        :: else -> skip
+        fi;
+        refetch_token(K_REFETCH);
+        END }
+
+    /* Action::ServerReceives { conn: 0, reject: false, before_update: false }
+     * -- State::server_receives (server.rs) */
     :: d_step { n_conn && n_opened && !s_closed && len(up) > 0 ->
         BEGIN;
         up?x_k, x_t, x_b, x_nw, x_md;
         if
-        :: x_k == CF_CONNECT -> skip
+        :: x_k == CF_CONNECT -> s_session = 1
         :: x_k == CF_AUTH ->
             /* tokens never expire and are never rejected in the seed */
-            assert(x_b == s_version);
+            assert(x_b == s_version);   /* else the server closes */
             s_identity = x_t; s_version++;
-            /* rerun every subscription with the new identity; send what changed */
+            /* State::rerun: every subscription with the new identity; the
+             * Transition carries what changed */
             if
             :: s_sub ->
                 evaluate(s_identity, x_o);
@@ -638,6 +945,7 @@ end:
                 fi
             :: else -> send_transition(x_b, x_b + 1, 0, OUT_NONE)
             fi
+            /* update_pending stays false: no token can be refused later */
         :: x_k == CF_MQS ->
             assert(x_b == s_qsv);   /* else FatalError */
             s_qsv = x_nw;
@@ -653,6 +961,6 @@ end:
             fi
         :: else -> assert(UNREACHABLE)
         fi;
-        CLEAR_SCRATCH; CHECK; DUMP_STATE }
+        END }
     od
 }

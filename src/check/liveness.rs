@@ -83,6 +83,8 @@ pub struct GraphProgress {
     pub depth: AtomicUsize,
     /// The build has ended with every reachable state explored.
     pub complete: std::sync::atomic::AtomicBool,
+    /// States per breadth-first level, for the levels found whole.
+    pub levels: std::sync::Mutex<Vec<usize>>,
 }
 
 impl GraphProgress {
@@ -661,6 +663,12 @@ impl StateGraph {
         // facts are computed at the end.
         let mut unexpanded: Block = Vec::new();
         let mut level = std::mem::take(&mut num.next);
+        let found_whole = |len: usize| {
+            if let Some(p) = limits.progress {
+                p.levels.lock().unwrap_or_else(|e| e.into_inner()).push(len);
+            }
+        };
+        found_whole(level.len);
         'levels: while level.len > 0 {
             num.expand = limits.max_depth.is_none_or(|m| (num.depth as usize) < m);
             let expand = num.expand;
@@ -722,6 +730,7 @@ impl StateGraph {
                 }
             }
             level = std::mem::take(&mut num.next);
+            found_whole(level.len);
             num.depth += 1;
         }
         // What a stop left unexpanded: the rest of the level being expanded
@@ -805,6 +814,23 @@ impl StateGraph {
     /// Edges kept so far (all, or the progress edges of a compact graph).
     pub fn kept_edges(&self) -> usize {
         self.pending_edges.max(self.graph.edge_count())
+    }
+
+    /// States per breadth-first level, for the levels found whole: all of
+    /// them when the graph is complete, else all but the deepest.
+    pub fn levels(&self) -> Vec<usize> {
+        let mut levels = Vec::new();
+        for &d in &self.depth {
+            let d = d as usize;
+            if levels.len() <= d {
+                levels.resize(d + 1, 0);
+            }
+            levels[d] += 1;
+        }
+        if !self.complete {
+            levels.pop();
+        }
+        levels
     }
 
     /// Number of states.

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use stateright::{Checker, Model};
 
 pub mod bitstate;
+pub mod dump;
 pub mod liveness;
 pub mod report;
 pub mod suggest;
@@ -35,7 +36,7 @@ use crate::model::{Action, AuthModel};
 use crate::scenario::properties::{PropertyId, PropertyKind, Verdict};
 use crate::scenario::{Scenario, Strategy};
 use liveness::{GraphProgress, LiveOutcome, StateGraph, fact};
-use report::{PropertyReport, Report, ScenarioInfo, Stats};
+use report::{BeyondMemory, PropertyReport, Report, ScenarioInfo, Stats};
 
 /// How to run a check. `None` fields fall back to the scenario's `[check]`.
 #[derive(Clone, Debug, Default)]
@@ -151,6 +152,8 @@ fn human_count(n: usize) -> String {
 /// long phase still shows its time going.
 struct Status {
     line: Mutex<String>,
+    /// Lines to print once, above the progress line.
+    notes: Mutex<Vec<String>>,
     done: AtomicBool,
     start: Instant,
     cap: Option<u64>,
@@ -160,6 +163,7 @@ impl Status {
     fn new(start: Instant, cap: Option<u64>) -> Status {
         Status {
             line: Mutex::new(String::from("starting")),
+            notes: Mutex::new(Vec::new()),
             done: AtomicBool::new(false),
             start,
             cap,
@@ -168,6 +172,14 @@ impl Status {
 
     fn set(&self, line: String) {
         *self.line.lock().unwrap_or_else(|e| e.into_inner()) = line;
+    }
+
+    /// A line printed once, above the progress line (only on a terminal).
+    fn note(&self, line: String) {
+        self.notes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
     }
 
     /// Prints the line until [`Status::done`] is set, then clears it.
@@ -188,6 +200,14 @@ impl Status {
                 (Some(r), None) => format!(" | {}", human_bytes(r)),
                 _ => String::new(),
             };
+            for note in self
+                .notes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain(..)
+            {
+                eprintln!("\r\x1b[2K{note}");
+            }
             let line = self.line.lock().unwrap_or_else(|e| e.into_inner()).clone();
             eprint!("\r\x1b[2K{line}{memory} | {:.1}s", elapsed.as_secs_f64());
             shown = true;
@@ -233,6 +253,8 @@ struct Watch<'a> {
     stopped_by: Option<&'static str>,
     /// `max_states` stopped the safety checker.
     checker_hit_states: bool,
+    /// Said that the graph will not fit.
+    warned: bool,
 }
 
 impl Watch<'_> {
@@ -262,6 +284,48 @@ impl Watch<'_> {
         graph + checker + memory_margin(cap)
     }
 
+    /// Says once, as soon as the levels found show it, that the state
+    /// graph will not fit under the memory limit, and what to do instead.
+    fn warn_if_it_cannot_fit(&mut self, p: &Progress) {
+        let (Some(cap), false, false) = (self.cap, self.warned, p.graph_done) else {
+            return;
+        };
+        let (Some(memory), states) = (resident_memory(), self.graph.states.load(Ordering::Relaxed))
+        else {
+            return;
+        };
+        let levels = self
+            .graph
+            .levels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        // A few levels and some memory first: early levels say little.
+        if levels.len() < 4 || memory < cap / 8 {
+            return;
+        }
+        let b = BeyondMemory::project(cap, &levels, states, memory);
+        if b.likely_does_not_fit() {
+            self.warned = true;
+            let estimate = match (b.estimated_states, b.estimated_memory) {
+                (Some(n), Some(m)) => format!(
+                    "; extrapolated, the whole graph has about {} states and needs about {}",
+                    human_count(n),
+                    human_bytes(m)
+                ),
+                _ => String::new(),
+            };
+            self.status.note(format!(
+                "note: the state graph will likely not fit under --max-memory {}: {} states at depth {}, {:.2}x per level{estimate}. A bounded search goes beyond memory (its violations are real runs; it proves nothing): --bitstate {}",
+                human_bytes(cap),
+                human_count(states),
+                levels.len(),
+                b.growth.unwrap_or(0.0),
+                b.bitstate
+            ));
+        }
+    }
+
     fn poll(&mut self, p: Progress) {
         if self.stopped_by.is_none() {
             let why = if let Some(why) = interrupted_or_late(self.opts, self.status.start) {
@@ -279,6 +343,7 @@ impl Watch<'_> {
                 self.checker_cancel.store(true, Ordering::Relaxed);
             }
         }
+        self.warn_if_it_cannot_fit(&p);
         if !p.checker_done
             && !self.checker_hit_states
             && self.opts.max_states.is_some_and(|n| p.unique >= n)
@@ -520,6 +585,7 @@ fn check_bounded(
         anomalies: outcome.anomalies.into_iter().collect(),
         suggestions: None,
         bounded: Some(outcome.coverage),
+        beyond_memory: None,
     }
 }
 
@@ -579,6 +645,7 @@ fn check_inner(
         graph: &built,
         stopped_by: None,
         checker_hit_states: false,
+        warned: false,
     };
     // BFS: the state graph alone decides everything (one exploration, on
     // `threads` threads). DFS: stateright's depth-first search runs beside
@@ -863,6 +930,15 @@ fn check_inner(
     }
 
     let anomalies = graph.anomalies.iter().cloned().collect();
+    let beyond_memory = match (stopped_by, cap) {
+        (Some("--max-memory"), Some(cap)) if !graph.complete => Some(BeyondMemory::project(
+            cap,
+            &graph.levels(),
+            graph.len(),
+            peak_memory().or_else(resident_memory).unwrap_or(0),
+        )),
+        _ => None,
+    };
 
     Report {
         scenario: ScenarioInfo {
@@ -884,6 +960,7 @@ fn check_inner(
         anomalies,
         suggestions: None,
         bounded: None,
+        beyond_memory,
     }
 }
 

@@ -150,6 +150,125 @@ pub struct Report {
     /// Such a report proves nothing; its violations are real runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounded: Option<super::bitstate::Coverage>,
+    /// Present when the memory limit stopped the exploration: how far it
+    /// got, what the rest would need, and a bounded search that fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beyond_memory: Option<BeyondMemory>,
+}
+
+/// What a check the memory limit stopped says about the rest.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BeyondMemory {
+    /// The limit, in bytes.
+    pub max_memory: u64,
+    /// States found.
+    pub states: usize,
+    /// Peak resident memory per state found.
+    pub bytes_per_state: u64,
+    /// States per breadth-first level, for the last levels found whole
+    /// (at most 8, the deepest last).
+    pub last_levels: Vec<usize>,
+    /// The last whole level's size over the one before it.
+    pub growth: Option<f64>,
+    /// While the levels grow: the memory the states found and one more
+    /// level at this growth would take, at the bytes per state measured.
+    /// A lower estimate of what the whole check needs (the levels after it
+    /// are not counted).
+    pub needs_at_least: Option<u64>,
+    /// An extrapolation, not a bound: the states of the whole graph if the
+    /// growth per level keeps slowing as it did over the last levels until
+    /// the levels stop growing, and the levels then shrink as they grew.
+    /// Absent while the growth is not slowing (or the levels shrink).
+    pub estimated_states: Option<usize>,
+    /// `estimated_states` at the bytes per state measured.
+    pub estimated_memory: Option<u64>,
+    /// A bounded search that fits under the limit: the `--bitstate` size
+    /// (a power of two, at most half the limit).
+    pub bitstate: String,
+}
+
+/// The extrapolation of [`BeyondMemory::estimated_states`] from the levels
+/// found whole: `None` unless the last three growth factors are above 1 and
+/// falling by at least 0.02 per level (slower, the peak is too far
+/// to guess).
+fn extrapolate(levels: &[usize], states: usize) -> Option<usize> {
+    const SLOWING: f64 = 0.02;
+    let [.., a, b, c, d] = levels else {
+        return None;
+    };
+    if *a == 0 || *b == 0 || *c == 0 {
+        return None;
+    }
+    let g = [
+        *b as f64 / *a as f64,
+        *c as f64 / *b as f64,
+        *d as f64 / *c as f64,
+    ];
+    let slowing = (g[0] - g[2]) / 2.0;
+    if g[2] <= 1.0 || slowing < SLOWING {
+        return None;
+    }
+    // The levels still to grow.
+    let (mut growth, mut level, mut rising) = (g[2], *d as f64, 0.0);
+    let mut peak = level;
+    while growth - slowing > 1.0 && rising < 1e12 {
+        growth -= slowing;
+        level *= growth;
+        rising += level;
+        peak = level;
+    }
+    // Falling as they rose: the states up to the peak again, less the peak.
+    let up_to_peak = levels.iter().sum::<usize>() as f64 + rising;
+    let found_beyond = states.saturating_sub(levels.iter().sum());
+    Some((2.0 * up_to_peak - peak) as usize + found_beyond)
+}
+
+impl BeyondMemory {
+    /// From the levels found whole so far (`levels`, all of them), the
+    /// states found and the memory they hold.
+    pub fn project(max_memory: u64, levels: &[usize], states: usize, memory: u64) -> BeyondMemory {
+        let bytes_per_state = memory / states.max(1) as u64;
+        let growth = match levels {
+            [.., a, b] if *a > 0 => Some(*b as f64 / *a as f64),
+            _ => None,
+        };
+        let needs_at_least = match (growth, levels.last()) {
+            (Some(g), Some(&last)) if g > 1.0 => {
+                let next = (last as f64 * g) as u64;
+                Some((states as u64 + next) * bytes_per_state)
+            }
+            _ => None,
+        };
+        let estimated_states = extrapolate(levels, states);
+        let estimated_memory = estimated_states.map(|n| n as u64 * bytes_per_state);
+        let mut size: u64 = 1 << 20;
+        while size * 4 <= max_memory {
+            size *= 2;
+        }
+        let bitstate = if size >= 1 << 30 {
+            format!("{}GiB", size >> 30)
+        } else {
+            format!("{}MiB", size >> 20)
+        };
+        BeyondMemory {
+            max_memory,
+            states,
+            bytes_per_state,
+            last_levels: levels[levels.len().saturating_sub(8)..].to_vec(),
+            growth,
+            needs_at_least,
+            estimated_states,
+            estimated_memory,
+            bitstate,
+        }
+    }
+
+    /// Whether the whole graph will likely not fit under the limit: the
+    /// next level alone does not, or the extrapolation does not.
+    pub fn likely_does_not_fit(&self) -> bool {
+        let over = |b: Option<u64>| b.is_some_and(|b| b > self.max_memory);
+        over(self.needs_at_least) || over(self.estimated_memory)
+    }
 }
 
 /// The exit status a report calls for (see the README's exit codes).

@@ -1,6 +1,7 @@
 //! Text renderings: reports, suggestions and traces as `check` prints them.
 
-use crate::check::report::{Report, Suggestions};
+use crate::check::human_bytes;
+use crate::check::report::{BeyondMemory, Report, Suggestions};
 use crate::check::trace::TraceStep;
 use crate::scenario::properties::PropertyKind;
 
@@ -74,6 +75,9 @@ pub fn report(r: &Report) -> String {
     if let Some(s) = &r.suggestions {
         out.push_str(&suggestions(s));
     }
+    if let Some(b) = &r.beyond_memory {
+        out.push_str(&beyond_memory(b));
+    }
     out.push_str(&format!(
         "  states {} / unique {} / depth {} / {} ms{}\n",
         r.stats.states,
@@ -83,6 +87,36 @@ pub fn report(r: &Report) -> String {
         if r.complete { "" } else { " / INCOMPLETE" }
     ));
     out
+}
+
+/// What a check the memory limit stopped says about the rest, as text.
+pub fn beyond_memory(b: &BeyondMemory) -> String {
+    let levels: Vec<String> = b.last_levels.iter().map(|n| n.to_string()).collect();
+    let trend = match (b.growth, b.needs_at_least) {
+        (Some(g), Some(need)) => format!(
+            " ({g:.2}x per level): still growing, so the whole check needs more than {}",
+            human_bytes(need)
+        ),
+        (Some(g), None) => format!(" ({g:.2}x per level): no longer growing"),
+        _ => String::new(),
+    };
+    let estimate = match (b.estimated_states, b.estimated_memory) {
+        (Some(n), Some(m)) => format!(
+            "; extrapolated (the growth slowing as it did, then the levels shrinking as they grew), about {n} states and {} in all",
+            human_bytes(m)
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "  beyond memory: --max-memory {} stopped the exploration at {} states ({} bytes each at the peak); states per level, last levels found whole: {}{}{}\n  a bounded search goes beyond memory (its violations are real runs; it proves nothing): --bitstate {}\n",
+        human_bytes(b.max_memory),
+        b.states,
+        b.bytes_per_state,
+        levels.join(", "),
+        trend,
+        estimate,
+        b.bitstate
+    )
 }
 
 /// What `--suggest` found, as text.

@@ -1,52 +1,33 @@
 //! Prints every reachable state of authrace's model for one scenario, in
 //! breadth-first order, as the `Debug` of `authrace::model::State`, so
-//! `bench/peers/compare_states.py` can compare them with seed.pml's.
+//! `bench/peers/compare_states.py` can compare them with seed.pml's
+//! (`authrace::check::dump::reachable_states`, which the test of the port
+//! uses too).
 //!
-//! Usage: rust-dump SCENARIO.toml  (env RAW=1: states as `step` leaves them,
-//! without `canon::canonicalize`; the Promela port does not rename).
+//! Usage: rust-dump SCENARIO.toml
+//!
+//! * default: states as the checker stores them (`AuthModel::next_state`:
+//!   `canon::normalize_dead`, then `canon::canonicalize`);
+//! * env RAW=1: `next_state` with symmetry reduction off (`normalize_dead`,
+//!   then `canon::normalize_time` only), so connection, query and fetcher
+//!   numbers are the ones the run used; the Promela port does not rename.
+//! * env TRANS=1: also prints every transition, `EDGE <from> -> <to> via
+//!   <action>`, state numbers as in the `STATE` lines (for debugging a port).
+//!
 //! Prints `unique=N edges=M max_depth=D` on stderr (depth in steps, the
 //! initial state at 0).
 
-use authrace::model::{AuthModel, Fx};
+use authrace::check::dump::reachable_states;
+use authrace::model::AuthModel;
 use authrace::scenario::Scenario;
-use stateright::Model;
-use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: rust-dump SCENARIO.toml");
     let s = Scenario::load(Path::new(&path)).unwrap_or_else(|_| panic!("cannot load {path}"));
-    let m = AuthModel::new(&s);
-    let raw = std::env::var("RAW").is_ok();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut q = VecDeque::new();
-    let (mut edges, mut max_depth) = (0usize, 0usize);
-    for st in m.init_states() {
-        let k = format!("{st:?}");
-        println!("STATE 0 depth=0 {k}");
-        seen.insert(k, 0);
-        q.push_back((st, 0usize));
-    }
-    while let Some((st, d)) = q.pop_front() {
-        let mut acts = Vec::new();
-        m.actions(&st, &mut acts);
-        for a in acts {
-            let next = if raw {
-                m.step(&st, a, &mut Fx::off())
-            } else {
-                m.next_state(&st, a)
-            };
-            let Some(n) = next else { continue };
-            edges += 1;
-            let k = format!("{n:?}");
-            if !seen.contains_key(&k) {
-                let id = seen.len();
-                println!("STATE {id} depth={} via {a:?} {k}", d + 1);
-                seen.insert(k, id);
-                max_depth = max_depth.max(d + 1);
-                q.push_back((n, d + 1));
-            }
-        }
-    }
-    eprintln!("unique={} edges={} max_depth={}", seen.len(), edges, max_depth);
+    let mut m = AuthModel::new(&s);
+    m.canonical = std::env::var("RAW").is_err();
+    let d = reachable_states(&m, std::env::var("TRANS").is_ok());
+    print!("{}", d.text);
+    eprintln!("unique={} edges={} max_depth={}", d.unique, d.edges, d.max_depth);
 }
