@@ -608,7 +608,11 @@ SPIN runs with partial-order reduction off (`-DNOREDUCE`: it would explore a dif
             fmt_ms(whole.ms),
             fmt_ms(pan_ms),
             whole.unique_states,
-            if same { ", the same in both" } else { "; the counts differ" }
+            if same {
+                ", the same in both"
+            } else {
+                "; the counts differ"
+            }
         ),
         met: same && ratio <= 2.0,
     })
