@@ -3,7 +3,7 @@
 # full scale target (3 instances, socket_drops = 2, refreshes = 1,
 # reject_tokens = 1) and prints one machine-readable line:
 #
-#   states_stored=N transitions=M pan_seconds=S memory_mb=X
+#   states_stored=N transitions=M pan_seconds=S memory_mb=X options=...
 #
 # states_stored / transitions: as pan reports them; pan_seconds: wall clock
 # of the pan run alone (not spin -a and gcc); memory_mb: pan's "total actual
@@ -51,5 +51,5 @@ if [[ -z "$stored" || "$errors" != 0 ]] || grep -q "max search depth too small" 
     cat "$out" >&2
     exit 1
 fi
-printf 'states_stored=%s transitions=%s pan_seconds=%s memory_mb=%s\n' "$stored" "$transitions" \
-    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$memory"
+printf 'states_stored=%s transitions=%s pan_seconds=%s memory_mb=%s options=gcc%s,-DSAFETY,-DNOREDUCE,-DCOLLAPSE,pan-w26\n' "$stored" "$transitions" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$memory" "${SCALE_GCC_OPT:--O1}"
