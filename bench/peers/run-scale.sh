@@ -51,5 +51,5 @@ if [[ -z "$stored" || "$errors" != 0 ]] || grep -q "max search depth too small" 
     cat "$out" >&2
     exit 1
 fi
-printf 'states_stored=%s transitions=%s pan_seconds=%s memory_mb=%s options=gcc%s,-DSAFETY,-DNOREDUCE,-DCOLLAPSE,pan-w26\n' "$stored" "$transitions" \
+printf 'states_stored=%s transitions=%s pan_seconds=%s memory_mb=%s options=%s,-DSAFETY,-DNOREDUCE,-DCOLLAPSE\n' "$stored" "$transitions" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" "$memory" "${SCALE_GCC_OPT:--O1}"
