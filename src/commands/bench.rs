@@ -526,7 +526,7 @@ fn scale_peer_section(
     let _ = writeln!(
         md,
         "### The scale target\n\n`bench/peers/scale.pml` ports the model for the scale target's family (Clerk, sign-out and sign-in, the three fault budgets, N identical components; `bench/peers/README.md`). \
-It keeps the names each run used, so it is compared with authrace's symmetry off (`--no-symmetry`), the same space state for state: `tests/peers.rs` compares the two state by state on small members of the family, and the counts are compared here on the target itself. \
+It keeps the names each run used, so it is compared with authrace's symmetry off (`--no-symmetry`), the same space state for state: `tests/peers.rs` compares the two state by state on a small member of the family (`bench/peers/compare_scale.sh` on six), and the counts are compared here on the target itself. \
 SPIN runs with partial-order reduction off (`-DNOREDUCE`: it would explore a different space), every state stored exactly (`-DCOLLAPSE` compresses them), and without the port's assertions of the safety properties (`-DCHECK_PROPS`): it only explores. \
 `pan.c` is compiled with `-O1` (with `-O2` gcc takes minutes longer on a verifier this large). authrace's time is the whole check (safety verdicts, shortest traces, liveness), and its graph's build alone is shown too.\n"
     );
