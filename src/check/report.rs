@@ -218,9 +218,10 @@ fn extrapolate(levels: &[usize], states: usize) -> Option<usize> {
         peak = level;
     }
     // Falling as they rose: the states up to the peak again, less the peak.
+    // (The level being found when the build stopped is the first projected
+    // one; the estimate is never below the states found.)
     let up_to_peak = levels.iter().sum::<usize>() as f64 + rising;
-    let found_beyond = states.saturating_sub(levels.iter().sum());
-    Some((2.0 * up_to_peak - peak) as usize + found_beyond)
+    Some(((2.0 * up_to_peak - peak) as usize).max(states))
 }
 
 impl BeyondMemory {

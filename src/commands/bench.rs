@@ -371,7 +371,7 @@ reporting real violations and the coverage it can state. Tested on every `models
 The check says so early: as soon as the levels found show that the graph will not fit (the next level at the current growth, or an extrapolation: the growth slowing as it did, \
 then the levels shrinking as they grew), a note on the terminal gives the estimate and the `--bitstate` size that fits; the report (`beyond_memory` in JSON) keeps the levels, \
 the bytes per state, the lower estimate and the extrapolation. On the lifecycle the extrapolation came within a factor of two of the 5.4 million states found when the whole graph was explored \
-(3.5 million when 300 MiB stopped it, 4.2 million at 400 MiB).\n\n";
+(3.4 million when 300 MiB stopped it, 4.1 million at 400 MiB).\n\n";
 
 /// A row for a bounded search: states stored, never "complete".
 fn bounded_row(label: &str, m: &Measure) -> String {
