@@ -17,46 +17,12 @@ fields scale.pml leaves out are filled with their constant values),
 `Meta(..)` bookkeeping is blanked on both sides, and the two sets are
 compared. Exit status 0 when they are equal.
 """
-import re
 import sys
 
-OUT = {1: "Value { for_user: Some(0), null: false }", 2: "Failed(Unauthenticated)"}
-CONT = ["SetConfig", "SetConfigRefetch", "Refetch", "Reauth"]
-PEND = ["None", "Set(None)", "Set(Some(false))", "Set(Some(true))", "FirstCleanup"]
-OPT_BOOL = ["None", "Some(false)", "Some(true)"]
-SESSION = ["Loading", "SignedIn(0)", "SignedOut"]
+# The tables and helpers both ports render alike, and the comparison.
+from compare_states import CONT, OPT_BOOL, OUT, PEND, SESSION, b, compare, opt, tok, token, ws
+
 ANOMALY = ["None", "Some(ConfigReadInNoAuth)", "Some(ConfigLost)"]
-
-
-def b(x):
-    return "true" if int(x) else "false"
-
-
-def opt(v):
-    """0 = None, n+1 = Some(n)"""
-    v = int(v)
-    return "None" if v == 0 else f"Some({v - 1})"
-
-
-def token(v):
-    return f"Token {{ user: 0, seq: {int(v) - 1} }}"
-
-
-def tok(v):
-    return "None" if int(v) == 0 else f"Some({token(v)})"
-
-
-def ws(kind, conn, paused):
-    kind, conn, paused = int(kind), int(conn), int(paused)
-    if kind == 0:
-        return "Uncreated"
-    if kind == 1:
-        return "Disconnected"
-    if kind == 2:
-        return f"Connecting {{ conn: {conn}, paused: {b(paused)} }}"
-    if kind == 3:
-        return f"Ready {{ conn: {conn}, paused: {['No', 'Yes', 'Uninitialized'][paused]} }}"
-    return ["Stopped", "Terminated"][kind - 4]
 
 
 def auth_state(a, flag):
@@ -202,22 +168,7 @@ def render(line):
 
 
 def main():
-    spin_file, rust_file = sys.argv[1], sys.argv[2]
-    spin = {render(l.strip()) for l in open(spin_file) if l.startswith("S ")}
-    rust = set()
-    for l in open(rust_file):
-        if not l.startswith("STATE "):
-            continue
-        st = l[l.index("State {"):].strip()
-        rust.add(re.sub(r"Meta\(\d+\)", "Meta(_)", st))
-    only_spin, only_rust = spin - rust, rust - spin
-    print(f"spin_states={len(spin)} rust_states={len(rust)} common={len(spin & rust)} "
-          f"only_spin={len(only_spin)} only_rust={len(only_rust)}")
-    for x in sorted(only_spin)[:3]:
-        print("ONLY SPIN:", x)
-    for x in sorted(only_rust)[:3]:
-        print("ONLY RUST:", x)
-    sys.exit(0 if not only_spin and not only_rust else 1)
+    compare(render, sys.argv[1], sys.argv[2], shown=3)
 
 
 if __name__ == "__main__":

@@ -16,28 +16,15 @@
 # minutes to compile.
 set -euo pipefail
 
-for tool in spin gcc cargo python3; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "compare_scale.sh: $tool not found on PATH" >&2
-        exit 2
-    fi
-done
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=dump-lib.sh
+source "$here/dump-lib.sh"
+need_tools compare_scale.sh spin gcc cargo python3
 repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/authrace-compare-scale.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-cp -r "$here/rust-dump" "$work/rust-dump"
-sed -i "s|path = \"../../..\"|path = \"$repo\"|" "$work/rust-dump/Cargo.toml"
-cp "$repo/Cargo.lock" "$work/rust-dump/Cargo.lock"
-target="${AUTHRACE_DUMP_TARGET:-$work/target}"
-(cd "$work/rust-dump" && CARGO_TARGET_DIR="$target" cargo build --release --quiet --offline 2>"$work/cargo.log" ||
-    CARGO_TARGET_DIR="$target" cargo build --release --quiet) || {
-    cat "$work/cargo.log" >&2
-    exit 1
-}
-dump="$target/release/rust-dump"
+build_rust_dump "$repo" "$work"
 
 # scenario I D R J: the scale scenario's TOML with these parameters
 scenario() {

@@ -192,8 +192,11 @@ def render(line):
     )
 
 
-def main():
-    spin_file, rust_file = sys.argv[1], sys.argv[2]
+def compare(render, spin_file, rust_file, shown=5):
+    """Renders the `S ...` lines of SPIN_FILE with `render`, compares them
+    with the `STATE` lines of RUST_FILE (`Meta(..)` blanked), prints the
+    counts and the first `shown` differences on each side, and exits 0 when
+    the two sets are equal. Shared with compare_scale.py."""
     spin = {render(l.strip()) for l in open(spin_file) if l.startswith("S ")}
     rust = set()
     for l in open(rust_file):
@@ -204,11 +207,15 @@ def main():
     only_spin, only_rust = spin - rust, rust - spin
     print(f"spin_states={len(spin)} rust_states={len(rust)} common={len(spin & rust)} "
           f"only_spin={len(only_spin)} only_rust={len(only_rust)}")
-    for x in sorted(only_spin)[:5]:
+    for x in sorted(only_spin)[:shown]:
         print("ONLY SPIN:", x)
-    for x in sorted(only_rust)[:5]:
+    for x in sorted(only_rust)[:shown]:
         print("ONLY RUST:", x)
     sys.exit(0 if not only_spin and not only_rust else 1)
+
+
+def main():
+    compare(render, sys.argv[1], sys.argv[2])
 
 
 if __name__ == "__main__":

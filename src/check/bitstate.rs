@@ -153,14 +153,14 @@ struct SearchResult {
 /// Runs the searches (one per thread) and gathers what they found.
 pub fn search(model: &AuthModel, limits: &Limits<'_>) -> Outcome {
     let bits = Bits::new(limits.bits);
-    let hashers = super::liveness::fingerprint_hashers();
+    let fingerprinter = super::liveness::Fingerprinter::FIXED;
     let searches = limits.searches.max(1);
     let results: Vec<SearchResult> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..searches)
             .map(|i| {
                 let bits = &bits;
-                let hashers = &hashers;
-                scope.spawn(move || dfs(model, limits, bits, hashers, i as u64))
+                let fingerprinter = &fingerprinter;
+                scope.spawn(move || dfs(model, limits, bits, fingerprinter, i as u64))
             })
             .collect();
         handles
@@ -226,7 +226,7 @@ fn dfs(
     model: &AuthModel,
     limits: &Limits<'_>,
     bits: &Bits,
-    hashers: &super::liveness::Hashers,
+    fingerprinter: &super::liveness::Fingerprinter,
     seed: u64,
 ) -> SearchResult {
     let mut r = SearchResult::default();
@@ -264,7 +264,7 @@ fn dfs(
         actions
     };
     for s in model.init_states() {
-        let fp = hashers.fingerprint(&s);
+        let fp = fingerprinter.fingerprint(&s);
         if bits.insert(fp) {
             limits.stored.fetch_add(1, Ordering::Relaxed);
         }
@@ -295,7 +295,7 @@ fn dfs(
                 continue;
             };
             r.transitions += 1;
-            let fp = hashers.fingerprint(&succ);
+            let fp = fingerprinter.fingerprint(&succ);
             // The chance that this insertion finds its bits set by others
             // although the state is new: the array's fill to the power k.
             let fill = bits.set.load(Ordering::Relaxed) as f64 / bits.len() as f64;

@@ -183,16 +183,13 @@ struct Reverse {
 
 /// Finds node ids by state: exactly (states kept) or by fingerprint.
 struct Index {
-    hashers: Hashers,
     exact: HashMap<u64, Vec<u32>>,
     compact: FpTable,
 }
 
 impl Index {
     fn new() -> Index {
-        // Fixed seeds: the same scenario explores the same graph every run.
         Index {
-            hashers: Hashers(0x6175_7468_7261_6365),
             exact: HashMap::new(),
             compact: FpTable::new(),
         }
@@ -285,17 +282,14 @@ impl FpTable {
     }
 }
 
-/// The fingerprint function: a fixed seed for XXH3-128.
-#[derive(Clone)]
-pub(crate) struct Hashers(u64);
+/// The fingerprint function of every exploration: XXH3-128 with a fixed
+/// seed, so the same scenario explores the same graph every run.
+#[derive(Clone, Copy)]
+pub(crate) struct Fingerprinter(u64);
 
-/// The fingerprint of every exploration (fixed seeds: the same scenario
-/// explores the same graph every run).
-pub(crate) fn fingerprint_hashers() -> Hashers {
-    Index::new().hashers
-}
+impl Fingerprinter {
+    pub(crate) const FIXED: Fingerprinter = Fingerprinter(0x6175_7468_7261_6365);
 
-impl Hashers {
     /// A 128-bit fingerprint of `s` (hash compaction: two states with the
     /// same one are taken to be the same).
     ///
@@ -417,7 +411,7 @@ impl Part {
     fn expand(
         &mut self,
         model: &AuthModel,
-        hashers: &Hashers,
+        fingerprinter: &Fingerprinter,
         states: &[(u32, State)],
         expand: bool,
     ) {
@@ -433,7 +427,7 @@ impl Part {
                     let (_, next, fp) = self.successors.last_mut().expect("just pushed");
                     let next = next.as_mut().expect("just pushed");
                     if model.next_in_place(next, a) {
-                        *fp = hashers.fingerprint(next);
+                        *fp = fingerprinter.fingerprint(next);
                     } else {
                         self.successors.pop();
                     }
@@ -453,7 +447,7 @@ impl Part {
     /// one part per task, in the block's order.
     fn expand_parallel(
         model: &AuthModel,
-        hashers: &Hashers,
+        fingerprinter: &Fingerprinter,
         states: &[(u32, State)],
         expand: bool,
     ) -> Vec<Part> {
@@ -462,7 +456,7 @@ impl Part {
             .par_chunks(StateGraph::PAR_TASK)
             .map(|chunk| {
                 let mut p = Part::default();
-                p.expand(model, hashers, chunk, expand);
+                p.expand(model, fingerprinter, chunk, expand);
                 p
             })
             .collect()
@@ -530,14 +524,14 @@ impl Numbering<'_> {
     fn expand_and_number(
         &mut self,
         model: &AuthModel,
-        hashers: &Hashers,
+        fingerprinter: &Fingerprinter,
         block: &[(u32, State)],
         waiting: usize,
     ) -> Option<Block> {
         let mut part = Part::default();
         let mut done = 0;
         for states in block.chunks(StateGraph::SEQ_STEP) {
-            part.expand(model, hashers, states, self.expand);
+            part.expand(model, fingerprinter, states, self.expand);
             done += states.len();
             if let Some(mut rest) = self.number(states, &mut part, waiting + block.len() - done) {
                 rest.extend_from_slice(&block[done..]);
@@ -620,7 +614,7 @@ impl StateGraph {
     /// thread count.
     pub fn build(model: &AuthModel, limits: Limits<'_>) -> StateGraph {
         let index = Index::new();
-        let hashers = index.hashers.clone();
+        let fingerprinter = Fingerprinter::FIXED;
         let g = StateGraph {
             graph: DiGraph::default(),
             pending: Vec::new(),
@@ -654,7 +648,7 @@ impl StateGraph {
             progress: limits.progress,
         };
         for s in model.init_states() {
-            let fp = hashers.fingerprint(&s);
+            let fp = fingerprinter.fingerprint(&s);
             if let (id, true) = num.g.intern(&mut num.index, fp, &s, None, 0) {
                 num.next.push((id, s));
             }
@@ -701,7 +695,9 @@ impl StateGraph {
                 let waiting = level.len + block.as_ref().map_or(0, Vec::len);
                 let Some(pool) = &pool else {
                     let Some(block) = block else { break };
-                    if let Some(rest) = num.expand_and_number(model, &hashers, &block, level.len) {
+                    if let Some(rest) =
+                        num.expand_and_number(model, &fingerprinter, &block, level.len)
+                    {
                         unexpanded.extend(rest);
                         break 'levels;
                     }
@@ -711,7 +707,7 @@ impl StateGraph {
                     rayon::join(
                         || {
                             block.map(|b| {
-                                let p = Part::expand_parallel(model, &hashers, &b, expand);
+                                let p = Part::expand_parallel(model, &fingerprinter, &b, expand);
                                 (b, p)
                             })
                         },
@@ -814,23 +810,6 @@ impl StateGraph {
     /// Edges kept so far (all, or the progress edges of a compact graph).
     pub fn kept_edges(&self) -> usize {
         self.pending_edges.max(self.graph.edge_count())
-    }
-
-    /// States per breadth-first level, for the levels found whole: all of
-    /// them when the graph is complete, else all but the deepest.
-    pub fn levels(&self) -> Vec<usize> {
-        let mut levels = Vec::new();
-        for &d in &self.depth {
-            let d = d as usize;
-            if levels.len() <= d {
-                levels.resize(d + 1, 0);
-            }
-            levels[d] += 1;
-        }
-        if !self.complete {
-            levels.pop();
-        }
-        levels
     }
 
     /// Number of states.

@@ -933,7 +933,7 @@ fn check_inner(
     let beyond_memory = match (stopped_by, cap) {
         (Some("--max-memory"), Some(cap)) if !graph.complete => Some(BeyondMemory::project(
             cap,
-            &graph.levels(),
+            &built.levels.lock().unwrap_or_else(|e| e.into_inner()),
             graph.len(),
             peak_memory().or_else(resident_memory).unwrap_or(0),
         )),
